@@ -1,0 +1,53 @@
+"""The aiohttp application: health, the JSON queue, and the routes other packages register."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from router import api
+from router.errors import json_errors
+from router.runtime import EXECUTOR, SERVICES, run_blocking
+from router.services import Services
+
+log = logging.getLogger(__name__)
+
+RULES_POLL_SECONDS = 2.0
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+async def _watch_rules(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        holder = app[SERVICES].rules
+        while True:
+            await asyncio.sleep(RULES_POLL_SECONDS)
+            try:
+                await run_blocking(app, holder.reload_if_changed)
+            except Exception:  # keep watching: the last good rule set stays live
+                log.exception("rule reload check failed")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _executor(app: web.Application) -> AsyncIterator[None]:
+    yield
+    app[EXECUTOR].shutdown(wait=False, cancel_futures=True)
+
+
+def create_app(services: Services) -> web.Application:
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
+    app[SERVICES] = services
+    app[EXECUTOR] = ThreadPoolExecutor(max_workers=8, thread_name_prefix="db")
+    app.cleanup_ctx.append(_executor)
+    app.cleanup_ctx.append(_watch_rules)
+    api.register(app)
+    return app

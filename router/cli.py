@@ -1,0 +1,202 @@
+"""`engage`: the command line of Engage Router."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+from sqlmodel import Session
+
+from channels.replay import ReplayFormat
+from router import db
+from router.settings import get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}")
+    sys.exit(1)
+
+
+def _services_on_current_schema():  # type: ignore[no-untyped-def]
+    from router.services import build_services
+
+    try:
+        db.ensure_schema_current()
+    except db.SchemaOutOfDate as exc:
+        _fail(str(exc))
+    return build_services()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """Engage Router: decides, for every public post about a brand, who must answer it and by when."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply schema migrations up to the version this code needs."""
+    db.upgrade()
+    console.print(f"database at revision {db.current_revision(db.get_engine())}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in ReplayFormat]),
+    required=True,
+    help="twcs: the Customer Support on Twitter CSV; jsonl: one normalized post per line.",
+)
+def ingest(file: Path, fmt: str) -> None:
+    """Replay a file of posts through the pipeline. Ingesting the same file twice adds nothing;
+    malformed rows are reported with their line number and kept in the dead-letter table."""
+    from router.file_ingest import ingest_file
+
+    services = _services_on_current_schema()
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(f"ingesting {file.name}", total=file.stat().st_size)
+        report = ingest_file(services, file, ReplayFormat(fmt), lambda done: bar.update(task, completed=done))
+    r = report.result
+    console.print(
+        f"{r.received} posts read: {r.stored} stored, {r.duplicates} already known, "
+        f"{r.updated} updated, {r.failed + len(report.bad_rows)} dead-lettered"
+    )
+    for bad in report.bad_rows[:20]:
+        err_console.print(f"  {file}:{bad.line}: {bad.reason}")
+    if len(report.bad_rows) > 20:
+        err_console.print(f"  … and {len(report.bad_rows) - 20} more (engage deadletter list)")
+
+
+@main.group("queue")
+def queue_group() -> None:
+    """The unified queue."""
+
+
+@queue_group.command("list")
+@click.option("--queue", "queue_name", help="forum, customer_service or pr")
+@click.option(
+    "--status",
+    default="open",
+    show_default=True,
+    help="open (new, open and waiting), all, or one of new|open|waiting|resolved",
+)
+@click.option("--limit", default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON list, one object per case.")
+def queue_list(queue_name: str | None, status: str, limit: int, as_json: bool) -> None:
+    """List cases, most urgent first."""
+    from router.queue import QueueFilter, list_cases
+
+    services = _services_on_current_schema()
+    with Session(services.engine) as session:
+        cases = list_cases(session, QueueFilter(queue=queue_name, status=status, limit=limit))
+    if as_json:
+        click.echo(json.dumps(cases, ensure_ascii=False, indent=1))
+        return
+    table = Table("id", "queue", "priority", "status", "account", "author", "first post", "rules")
+    for c in cases:
+        text = (c["first_post"] or {}).get("text", "")
+        rules = ", ".join((c["routing"] or {}).get("matched", []))
+        table.add_row(
+            str(c["id"]),
+            c["queue"],
+            c["priority"],
+            c["status"],
+            c["account"],
+            c["author"],
+            text[:60].replace("\n", " "),
+            rules,
+        )
+    console.print(table)
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default: settings HOST, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default: settings PORT, 8080).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the web UI, the JSON API and the webhooks."""
+    from aiohttp import web
+
+    from router.app import create_app
+
+    settings = get_settings()
+    app = create_app(_services_on_current_schema())
+    web.run_app(app, host=host or settings.host, port=port or settings.port, print=console.print)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the jobs that are due, then exit.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker (with the scheduler) on the configured Redis: SLA timers, escalation,
+    paging, the audit writer."""
+    from workers.run import run_worker
+
+    _services_on_current_schema()
+    run_worker(burst=burst)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; name the first event that was altered, removed or inserted."""
+    from workers.audit import verify_chain
+
+    _services_on_current_schema()
+    checked, broken = verify_chain()
+    if broken:
+        _fail(f"{broken} ({checked} events verified before it)")
+    console.print(f"audit chain intact: {checked} events verified")
+
+
+@main.group("deadletter")
+def deadletter_group() -> None:
+    """Input that could not be processed, kept for replay."""
+
+
+@deadletter_group.command("list")
+@click.option("--limit", default=50, show_default=True)
+def deadletter_list(limit: int) -> None:
+    """Show the most recent dead letters and why they failed."""
+    from router.dead_letter import recent
+
+    services = _services_on_current_schema()
+    with Session(services.engine) as session:
+        for letter in recent(session, limit=limit):
+            console.print(f"#{letter.id} {letter.source} {letter.location or ''}: {letter.reason}")
+
+
+def _register_plugins() -> None:
+    from router.demo import demo
+
+    main.add_command(demo)
+
+
+_register_plugins()
+
+
+if __name__ == "__main__":
+    main()

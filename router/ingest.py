@@ -1,0 +1,258 @@
+"""The ingest pipeline: normalize → deduplicate → join the conversation → route → store case,
+decision and audit event in one transaction → schedule follow-up work after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from channels.base import Direction, InboundPost
+from router import audit, dead_letter, threads
+from router.models import Case, CaseStatus, Post, RoutingDecision
+from router.routing import Router, apply_to_new_case, apply_to_open_case
+from router.timeutil import utcnow
+from rules.facts import PostFacts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    failed: int = 0
+    changed_case_ids: set[int] = field(default_factory=set)
+
+    def add(self, other: IngestResult) -> None:
+        self.received += other.received
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.updated += other.updated
+        self.failed += other.failed
+        self.changed_case_ids |= other.changed_case_ids
+
+
+AfterCommit = Callable[[IngestResult], None]
+
+
+class Ingestor:
+    """Stores and routes posts. One transaction per batch; one savepoint per post, so a post
+    that fails goes to dead-letter without taking its batch down."""
+
+    def __init__(self, *, engine: Engine, router: Router, after_commit: AfterCommit | None = None) -> None:
+        self._engine = engine
+        self._router = router
+        self._after_commit = after_commit
+
+    def ingest(self, posts: Sequence[InboundPost], *, source: str) -> IngestResult:
+        result = IngestResult(received=len(posts))
+        with Session(self._engine, expire_on_commit=False) as session:
+            for post in posts:
+                try:
+                    with session.begin_nested():
+                        self._ingest_one(session, post, result)
+                except IntegrityError:
+                    # Another process stored the same post between our check and insert.
+                    result.duplicates += 1
+                except Exception as exc:  # one bad post must not block the rest: keep it for replay
+                    log.exception("ingest failed for %s:%s", post.channel, post.platform_id)
+                    result.failed += 1
+                    with session.begin_nested():
+                        dead_letter.keep(
+                            session,
+                            source=source,
+                            location=f"{post.channel}:{post.platform_id}",
+                            reason=f"{type(exc).__name__}: {exc}",
+                            payload=post.model_dump_json(),
+                        )
+            session.commit()
+        if self._after_commit and (result.stored or result.updated):
+            self._after_commit(result)
+        return result
+
+    def ingest_stream(self, posts: Iterable[InboundPost], *, source: str, batch_size: int) -> IngestResult:
+        total, batch = IngestResult(), []
+        for post in posts:
+            batch.append(post)
+            if len(batch) >= batch_size:
+                total.add(self.ingest(batch, source=source))
+                batch = []
+        if batch:
+            total.add(self.ingest(batch, source=source))
+        return total
+
+    def _ingest_one(self, session: Session, inbound: InboundPost, result: IngestResult) -> None:
+        existing = session.exec(
+            select(Post).where(Post.channel == inbound.channel, Post.platform_id == inbound.platform_id)
+        ).first()
+        if existing is not None:
+            if _apply_change(session, existing, inbound):
+                result.updated += 1
+                if existing.case_id:
+                    result.changed_case_ids.add(existing.case_id)
+            else:
+                result.duplicates += 1
+            return
+
+        post = _to_row(inbound)
+        session.add(post)
+        session.flush()
+        result.stored += 1
+        case = self._join_case(session, post)
+        if case is None:
+            audit.record(
+                session,
+                action="post.ingested",
+                post_id=post.id,
+                platform_id=post.platform_id,
+                channel=post.channel,
+                direction=post.direction,
+                case=None,
+            )
+            return
+        assert case.id is not None
+        result.changed_case_ids.add(case.id)
+        if post.direction == Direction.INBOUND and not post.removed:
+            self._route(session, case, post)
+        else:
+            audit.record(
+                session,
+                action="post.ingested",
+                case_id=case.id,
+                post_id=post.id,
+                platform_id=post.platform_id,
+                channel=post.channel,
+                direction=post.direction,
+            )
+
+    def _join_case(self, session: Session, post: Post) -> Case | None:
+        if threads.is_broadcast(post):
+            return None
+        parent, children, cases = threads.related_cases(session, post)
+        if cases:
+            case = cases[0]
+            for other in cases[1:]:
+                threads.merge(session, into=case, other=other)
+        elif post.direction == Direction.INBOUND:
+            case = Case(
+                channel=post.channel,
+                account=post.account,
+                author_handle=post.author_handle,
+                queue="",
+                sla_policy="",
+                ruleset_version="",
+                status=CaseStatus.NEW,
+            )
+            session.add(case)
+            session.flush()
+            audit.record(session, action="case.created", case_id=case.id, post_id=post.id)
+        else:
+            return None  # our reply to a post we have not seen yet; its case adopts it later
+        post.case_id = case.id
+        session.add(post)
+        threads.adopt_orphans(session, case, parent, children)
+        if post.direction == Direction.INBOUND and case.status == CaseStatus.RESOLVED:
+            case.status = CaseStatus.OPEN
+            case.resolved_at = None
+            audit.record(session, action="case.reopened", case_id=case.id, post_id=post.id)
+        threads.refresh_case_times(session, case)
+        return case
+
+    def _route(self, session: Session, case: Case, post: Post) -> None:
+        history, known_customer = threads.author_history(session, case, post)
+        facts = PostFacts(
+            text=post.text,
+            channel=post.channel,
+            account=post.account,
+            author_handle=post.author_handle,
+            created_at=post.created_at,
+            author_followers=post.author_followers,
+            author_verified=post.author_verified,
+            lang=post.lang,
+            thread=threads.thread_facts(session, case, post),
+            history=history,
+            known_customer=known_customer,
+        )
+        decision = self._router.decide(facts)
+        is_new = not case.queue
+        if is_new:
+            apply_to_new_case(case, decision)
+        else:
+            apply_to_open_case(case, decision)
+        session.add(case)
+        session.flush()
+        assert case.id is not None and post.id is not None
+        session.add(
+            RoutingDecision(
+                case_id=case.id,
+                post_id=post.id,
+                ruleset_version=decision.ruleset_version,
+                queue=decision.queue.value,
+                priority=int(decision.priority),
+                sla_policy=decision.sla_policy,
+                matched=list(decision.matched),
+                explanation=decision.explanation(),
+            )
+        )
+        audit.record(
+            session,
+            action="case.routed",
+            case_id=case.id,
+            post_id=post.id,
+            platform_id=post.platform_id,
+            channel=post.channel,
+            queue=case.queue,
+            priority=case.priority,
+            rules=list(decision.matched),
+            ruleset_version=decision.ruleset_version,
+            new_case=is_new,
+        )
+
+
+def _to_row(post: InboundPost) -> Post:
+    return Post(
+        channel=post.channel,
+        platform_id=post.platform_id,
+        account=post.account,
+        author_handle=post.author.handle,
+        author_platform_id=post.author.platform_user_id,
+        author_name=post.author.display_name,
+        author_followers=post.author.followers,
+        author_verified=post.author.verified,
+        text=post.text,
+        lang=post.lang,
+        created_at=post.created_at,
+        url=post.url,
+        in_reply_to=post.in_reply_to,
+        conversation_id=post.conversation_id,
+        direction=post.direction.value,
+        removed=post.removed,
+        raw=post.raw or None,
+    )
+
+
+def _apply_change(session: Session, row: Post, post: InboundPost) -> bool:
+    """An edit or a removal of a post we have; anything else is a repeat delivery."""
+    if post.removed and not row.removed:
+        row.removed = True
+        session.add(row)
+        audit.record(session, action="post.removed", case_id=row.case_id, post_id=row.id)
+        if row.case_id and (case := threads.live_case(session, row.case_id)):
+            threads.refresh_case_times(session, case)
+        return True
+    if not post.removed and post.text != row.text and post.text:
+        audit.record(
+            session, action="post.edited", case_id=row.case_id, post_id=row.id, previous_text=row.text
+        )
+        row.text = post.text
+        row.edited_at = utcnow()
+        session.add(row)
+        return True
+    return False

@@ -1,0 +1,3 @@
+"""Imports every module that defines tables, so metadata (and Alembic) sees the whole schema."""
+
+import router.models  # noqa: F401

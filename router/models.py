@@ -1,0 +1,169 @@
+"""The stored domain: posts, the cases they form, routing decisions, audit events, dead letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from router.timeutil import UTCDateTime, utcnow
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER keys
+
+
+def _utc(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    WAITING = "waiting"  # on the customer: we answered last
+    RESOLVED = "resolved"
+    MERGED = "merged"  # folded into another case when a thread turned out to be one
+
+
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING)
+
+
+class Post(SQLModel, table=True):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("channel", "platform_id", name="uq_posts_channel_platform_id"),
+        Index("ix_posts_channel_in_reply_to", "channel", "in_reply_to"),
+        Index("ix_posts_case_id_created_at", "case_id", "created_at"),
+        Index("ix_posts_author_handle", "channel", "author_handle"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    channel: str = Field(max_length=40)
+    platform_id: str = Field(max_length=200)
+    account: str = Field(max_length=200)
+    author_handle: str = Field(max_length=200)
+    author_platform_id: str | None = Field(default=None, max_length=100)
+    author_name: str | None = Field(default=None, max_length=300)
+    author_followers: int = 0
+    author_verified: bool = False
+    text: str = Field(default="", sa_type=Text)
+    lang: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _utc()
+    url: str | None = Field(default=None, max_length=2000)
+    in_reply_to: str | None = Field(default=None, max_length=200)
+    conversation_id: str | None = Field(default=None, max_length=200)
+    direction: str = Field(max_length=10)
+    removed: bool = False
+    edited_at: datetime | None = _utc(default=None)
+    raw: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    case_id: int | None = Field(default=None, sa_type=BigId, foreign_key="cases.id")
+    ingested_at: datetime = _utc(default_factory=utcnow)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_queue", "status", "queue"),
+        Index("ix_cases_author", "channel", "author_handle", "created_at"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    channel: str = Field(max_length=40)
+    account: str = Field(max_length=200)
+    author_handle: str = Field(max_length=200)
+    queue: str = Field(max_length=40)
+    priority: int = 3
+    status: str = Field(default=CaseStatus.NEW, max_length=20)
+    assignee: str | None = Field(default=None, max_length=200)
+    sla_policy: str = Field(max_length=80)
+    ruleset_version: str = Field(max_length=80)
+    tags: list[str] = Field(default_factory=list, sa_type=JSONType)
+    risk: float = 0.0
+    page_pr: bool = False
+    needs_approval: bool = False
+    first_post_id: int | None = Field(default=None, sa_type=BigId)
+    first_inbound_at: datetime | None = _utc(default=None)
+    first_response_at: datetime | None = _utc(default=None)
+    last_inbound_at: datetime | None = _utc(default=None)
+    last_response_at: datetime | None = _utc(default=None)
+    first_response_due_at: datetime | None = _utc(default=None)
+    next_response_due_at: datetime | None = _utc(default=None)
+    resolution_due_at: datetime | None = _utc(default=None)
+    resolved_at: datetime | None = _utc(default=None)
+    merged_into_id: int | None = Field(default=None, sa_type=BigId)
+    created_at: datetime = _utc(default_factory=utcnow)
+    updated_at: datetime = _utc(default_factory=utcnow)
+
+
+class RoutingDecision(SQLModel, table=True):
+    __tablename__ = "routing_decisions"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    case_id: int = Field(sa_type=BigId, foreign_key="cases.id", index=True)
+    post_id: int = Field(sa_type=BigId, foreign_key="posts.id")
+    ruleset_version: str = Field(max_length=80)
+    queue: str = Field(max_length=40)
+    priority: int
+    sla_policy: str = Field(max_length=80)
+    matched: list[str] = Field(default_factory=list, sa_type=JSONType)
+    explanation: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = _utc(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only. Written unsealed in the business transaction; the audit worker seals them
+    in batches into a hash chain (seq, prev_hash, hash)."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    at: datetime = _utc(default_factory=utcnow)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=60, index=True)
+    case_id: int | None = Field(default=None, sa_type=BigId, index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True, nullable=True))
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class DeadLetter(SQLModel, table=True):
+    """Input we could not process, kept whole so it can be fixed and replayed."""
+
+    __tablename__ = "dead_letters"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    source: str = Field(max_length=200, index=True)
+    location: str | None = Field(default=None, max_length=500)
+    reason: str = Field(sa_type=Text)
+    payload: str = Field(sa_type=Text)
+    created_at: datetime = _utc(default_factory=utcnow)
+    replayed_at: datetime | None = _utc(default=None)
+
+
+class InboxEvent(SQLModel, table=True):
+    """A verified webhook delivery, stored before we answer 200 and processed afterwards."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (UniqueConstraint("source", "delivery_key", name="uq_inbox_source_key"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    source: str = Field(max_length=60)
+    delivery_key: str = Field(max_length=128, description="sha256 of the body: a repeat is a duplicate")
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: datetime = _utc(default_factory=utcnow)
+    processed_at: datetime | None = _utc(default=None, index=True)
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class Checkpoint(SQLModel, table=True):
+    """Where a poller got to (e.g. X since_id per query), so a restart neither loses nor repeats."""
+
+    __tablename__ = "checkpoints"
+
+    key: str = Field(sa_column=Column(String(300), primary_key=True))
+    value: str = Field(max_length=500)
+    updated_at: datetime = _utc(default_factory=utcnow)

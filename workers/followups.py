@@ -1,0 +1,11 @@
+"""What the router schedules after an ingest commits."""
+
+from __future__ import annotations
+
+from router.ingest import IngestResult
+from workers import audit
+from workers.queues import AUDIT, enqueue_once
+
+
+def after_ingest(result: IngestResult) -> None:
+    enqueue_once(AUDIT, "audit:seal", audit.seal_pending)
