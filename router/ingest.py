@@ -57,7 +57,9 @@ class Ingestor:
             for post in posts:
                 try:
                     with session.begin_nested():
-                        self._ingest_one(session, post, result)
+                        outcome = IngestResult()
+                        self._ingest_one(session, post, outcome)
+                    result.add(outcome)  # counted only once its savepoint holds
                 except IntegrityError:
                     # Another process stored the same post between our check and insert.
                     result.duplicates += 1
