@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -71,4 +72,65 @@ class ChannelAdapter(Protocol):
 
     def normalize(self, payload: Mapping[str, Any]) -> Sequence[InboundPost]:
         """Turn one platform payload (event, API page, file row) into normalized posts."""
+        ...
+
+
+# --- Added for polling and replying channels (channels/x.py, channels/facebook.py) -------------
+
+
+class ChannelError(Exception):
+    """A platform call failed; `retryable` tells the caller whether a later attempt can succeed."""
+
+    retryable: bool = False
+
+
+class RateLimited(ChannelError):
+    """The platform refused for now (429, throttle code); try again no earlier than `retry_at`."""
+
+    retryable = True
+
+    def __init__(self, retry_at: datetime, reason: str = "rate limited") -> None:
+        super().__init__(f"{reason}; retry at {retry_at.isoformat()}")
+        self.retry_at = retry_at
+        self.reason = reason
+
+
+class ChannelUnavailable(ChannelError):
+    """A transient failure (5xx, timeout, connection refused)."""
+
+    retryable = True
+
+
+class ReplyRejected(ChannelError):
+    """The platform refused the reply for good (4xx other than rate limits)."""
+
+
+class CheckpointStore(Protocol):
+    """Durable key -> value memory of how far each poll got. The router implements it on the DB."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str) -> None: ...
+
+
+PostSink = Callable[[Sequence[InboundPost]], Awaitable[None]]
+"""Receives each batch of polled posts; a checkpoint advances only after the sink returned."""
+
+
+@dataclass(frozen=True)
+class PollReport:
+    posts: int = 0
+    retry_at: datetime | None = None  # earliest time a rate-limited or failing source may be polled
+    errors: tuple[str, ...] = ()
+
+
+class PollingAdapter(ChannelAdapter, Protocol):
+    async def poll(self, sink: PostSink) -> PollReport: ...
+
+
+class ReplyingAdapter(ChannelAdapter, Protocol):
+    async def reply(
+        self, in_reply_to_platform_id: str, text: str, *, conversation_id: str | None = None
+    ) -> str:
+        """Publish `text` as a reply; returns the platform id of the created post."""
         ...

@@ -1,0 +1,1 @@
+"""Local stand-ins for the platforms we cannot reach: aiohttp apps speaking their wire formats."""
