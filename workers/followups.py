@@ -8,4 +8,4 @@ from workers.queues import AUDIT, enqueue_once
 
 
 def after_ingest(result: IngestResult) -> None:
-    enqueue_once(AUDIT, "audit:seal", audit.seal_pending)
+    enqueue_once(AUDIT, "audit-seal", audit.seal_pending)

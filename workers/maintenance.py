@@ -20,7 +20,7 @@ def start_sweep_ticker(stop: threading.Event) -> threading.Thread:
 
     def tick() -> None:
         while not stop.wait(SWEEP_INTERVAL.total_seconds()):
-            enqueue_once(DEFAULT, "maintenance:sweep", sweep)
+            enqueue_once(DEFAULT, "maintenance-sweep", sweep)
 
     thread = threading.Thread(target=tick, name="sweep-ticker", daemon=True)
     thread.start()

@@ -20,7 +20,7 @@ def run_worker(*, burst: bool = False, with_scheduler: bool = True, simple: bool
     stop = threading.Event()
     if not burst:
         start_sweep_ticker(stop)
-    enqueue_once(DEFAULT, "maintenance:sweep", sweep, connection=connection)  # catch up at start
+    enqueue_once(DEFAULT, "maintenance-sweep", sweep, connection=connection)  # catch up at start
     try:
         return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
     finally:

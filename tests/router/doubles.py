@@ -15,6 +15,14 @@ class KeywordRouter:
     def decide(self, facts: PostFacts) -> Decision:
         self.seen.append(facts)
         if "lawyer" in facts.text.lower():
-            return Decision(QueueName.PR, Priority.URGENT, "urgent", self.version, tags=("legal",),
-                            page_pr=True, matched=("legal",), hits=(Hit("legal", True, "words: lawyer"),))
+            return Decision(
+                QueueName.PR,
+                Priority.URGENT,
+                "urgent",
+                self.version,
+                tags=("legal",),
+                page_pr=True,
+                matched=("legal",),
+                hits=(Hit("legal", True, "words: lawyer"),),
+            )
         return Decision(QueueName.FORUM, Priority.NORMAL, "standard", self.version, matched=("default",))

@@ -13,14 +13,31 @@ from tests.router.doubles import KeywordRouter
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
-def post(pid: str, *, parent: str | None = None, minutes: int = 0, author: str = "maria",
-         text: str = "my order never arrived", direction: Direction = Direction.INBOUND) -> InboundPost:
-    return InboundPost(channel="x", platform_id=pid, account="acme", author=Author(handle=author), text=text,
-                       created_at=T0 + timedelta(minutes=minutes), in_reply_to=parent, direction=direction)
+def post(
+    pid: str,
+    *,
+    parent: str | None = None,
+    minutes: int = 0,
+    author: str = "maria",
+    text: str = "my order never arrived",
+    direction: Direction = Direction.INBOUND,
+) -> InboundPost:
+    return InboundPost(
+        channel="x",
+        platform_id=pid,
+        account="acme",
+        author=Author(handle=author),
+        text=text,
+        created_at=T0 + timedelta(minutes=minutes),
+        in_reply_to=parent,
+        direction=direction,
+    )
 
 
 def reply(pid: str, parent: str, minutes: int) -> InboundPost:
-    return post(pid, parent=parent, minutes=minutes, author="acme", text="sorry!", direction=Direction.OUTBOUND)
+    return post(
+        pid, parent=parent, minutes=minutes, author="acme", text="sorry!", direction=Direction.OUTBOUND
+    )
 
 
 @pytest.fixture
@@ -73,8 +90,10 @@ def test_our_reply_before_the_customer_post_it_answers_counts_as_the_response(en
 
 def test_replies_to_our_announcement_are_separate_conversations(engine, ingestor) -> None:
     announcement = post("100", author="acme", text="New menu!", direction=Direction.OUTBOUND)
-    ingestor.ingest([announcement, post("101", parent="100", author="a"), post("102", parent="100", author="b")],
-                    source="t")
+    ingestor.ingest(
+        [announcement, post("101", parent="100", author="a"), post("102", parent="100", author="b")],
+        source="t",
+    )
     assert sorted(c.author_handle for c in cases(engine)) == ["a", "b"]
 
 
