@@ -27,12 +27,12 @@ def _fail(message: str) -> None:
 
 
 def _services_on_current_schema():  # type: ignore[no-untyped-def]
-    from router.services import build_services
-
     try:
         db.ensure_schema_current()
     except db.SchemaOutOfDate as exc:
         _fail(str(exc))
+    from router.services import build_services
+
     return build_services()
 
 

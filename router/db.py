@@ -68,27 +68,32 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
+def upgrade(engine: Engine | None = None, revision: str = "heads") -> None:
     """Apply migrations up to `revision` (what `engage db upgrade` runs)."""
     engine = engine or get_engine()
     command.upgrade(alembic_config(engine), revision)
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+def head_revisions() -> frozenset[str]:
+    """What this code needs; more than one when features were migrated on parallel branches."""
+    return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return frozenset(MigrationContext.configure(conn).get_current_heads())
+
+
+def current_revision(engine: Engine) -> str:
+    return ", ".join(sorted(current_revisions(engine))) or "none"
 
 
 def ensure_schema_current(engine: Engine | None = None) -> None:
     """Refuse to run on a database whose schema is not the one this code expects."""
     engine = engine or get_engine()
-    current, head = current_revision(engine), head_revision()
-    if current != head:
+    current, heads = current_revisions(engine), head_revisions()
+    if current != heads:
         raise SchemaOutOfDate(
-            f"database schema is at revision {current or 'none (empty database)'}, "
-            f"this version needs {head}: run `engage db upgrade`"
+            f"database schema is at revision {', '.join(sorted(current)) or 'none (empty database)'}, "
+            f"this version needs {', '.join(sorted(heads))}: run `engage db upgrade`"
         )
