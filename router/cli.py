@@ -76,7 +76,13 @@ def ingest(file: Path, fmt: str) -> None:
     columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task(f"ingesting {file.name}", total=file.stat().st_size)
-        report = ingest_file(services, file, ReplayFormat(fmt), lambda done: bar.update(task, completed=done))
+        report = ingest_file(
+            services.ingestor,
+            file,
+            ReplayFormat(fmt),
+            batch_size=services.settings.ingest_batch_size,
+            progress=lambda done: bar.update(task, completed=done),
+        )
     r = report.result
     console.print(
         f"{r.received} posts read: {r.stored} stored, {r.duplicates} already known, "

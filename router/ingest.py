@@ -79,6 +79,12 @@ class Ingestor:
             self._after_commit(result)
         return result
 
+    def dead_letter(self, *, source: str, reason: str, payload: str, location: str | None = None) -> None:
+        """Keep input that never became a post (a malformed row, a bad payload) for replay."""
+        with Session(self._engine) as session:
+            dead_letter.keep(session, source=source, location=location, reason=reason, payload=payload)
+            session.commit()
+
     def ingest_stream(self, posts: Iterable[InboundPost], *, source: str, batch_size: int) -> IngestResult:
         total, batch = IngestResult(), []
         for post in posts:
