@@ -111,6 +111,13 @@ async def _rate_limited(exc: tweepy.TooManyRequests, now: datetime) -> RateLimit
     return RateLimited(retry_at, "X usage cap reached" if capped else "X rate limit")
 
 
+def search_key(query: str) -> str:
+    """Checkpoint key of a search query; long queries (up to 512 chars) are hashed to fit the key column."""
+    if len(query) <= 200:
+        return f"x:search:{query}"
+    return "x:search:sha256:" + hashlib.sha256(query.encode()).hexdigest()
+
+
 class XAdapter:
     """Implements PollingAdapter and ReplyingAdapter for channel "x"."""
 
@@ -185,7 +192,7 @@ class XAdapter:
                     q, since_id=since, next_token=token, max_results=max_results, **fields
                 )
 
-            sources.append((f"x:search:{query}", None, search))
+            sources.append((search_key(query), None, search))
         for handle, user_id in self.accounts.by_handle.items():
 
             async def mentions(
