@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from router import api
+from router import api, ops
 from router.errors import json_errors
 from router.runtime import EXECUTOR, SERVICES, run_blocking
 from router.services import Services
@@ -44,10 +44,11 @@ async def _executor(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(services: Services) -> web.Application:
-    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[ops.request_ids, json_errors], client_max_size=MAX_BODY_BYTES)
     app[SERVICES] = services
     app[EXECUTOR] = ThreadPoolExecutor(max_workers=8, thread_name_prefix="db")
     app.cleanup_ctx.append(_executor)
     app.cleanup_ctx.append(_watch_rules)
     api.register(app)
+    ops.register(app, services.engine)
     return app

@@ -4,6 +4,7 @@ decision and audit event in one transaction → schedule follow-up work after co
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from channels.base import Direction, InboundPost
-from router import audit, dead_letter, threads
+from router import audit, dead_letter, metrics, threads
 from router.models import Case, CaseStatus, Post, RoutingDecision
 from router.routing import Router, apply_to_new_case, apply_to_open_case
 from router.timeutil import utcnow
@@ -29,6 +30,7 @@ class IngestResult:
     updated: int = 0
     failed: int = 0
     changed_case_ids: set[int] = field(default_factory=set)
+    stored_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # (channel, direction)
 
     def add(self, other: IngestResult) -> None:
         self.received += other.received
@@ -37,6 +39,7 @@ class IngestResult:
         self.updated += other.updated
         self.failed += other.failed
         self.changed_case_ids |= other.changed_case_ids
+        self.stored_by.update(other.stored_by)
 
 
 AfterCommit = Callable[[IngestResult], None]
@@ -66,6 +69,7 @@ class Ingestor:
                 except Exception as exc:  # one bad post must not block the rest: keep it for replay
                     log.exception("ingest failed for %s:%s", post.channel, post.platform_id)
                     result.failed += 1
+                    metrics.DEAD_LETTERS.labels(source.split(":", 1)[0]).inc()
                     with session.begin_nested():
                         dead_letter.keep(
                             session,
@@ -75,6 +79,8 @@ class Ingestor:
                             payload=post.model_dump_json(),
                         )
             session.commit()
+        for (channel, direction), count in result.stored_by.items():
+            metrics.POSTS_INGESTED.labels(channel, direction).inc(count)
         if self._after_commit and (result.stored or result.updated):
             self._after_commit(result)
         return result
@@ -84,6 +90,7 @@ class Ingestor:
         with Session(self._engine) as session:
             dead_letter.keep(session, source=source, location=location, reason=reason, payload=payload)
             session.commit()
+        metrics.DEAD_LETTERS.labels(source.split(":", 1)[0]).inc()
 
     def ingest_stream(self, posts: Iterable[InboundPost], *, source: str, batch_size: int) -> IngestResult:
         total, batch = IngestResult(), []
@@ -113,6 +120,7 @@ class Ingestor:
         session.add(post)
         session.flush()
         result.stored += 1
+        result.stored_by[(post.channel, post.direction)] += 1
         case = self._join_case(session, post)
         if case is None:
             audit.record(
@@ -188,7 +196,8 @@ class Ingestor:
             history=history,
             known_customer=known_customer,
         )
-        decision = self._router.decide(facts)
+        with metrics.ROUTING_SECONDS.time():
+            decision = self._router.decide(facts)
         is_new = not case.queue
         if is_new:
             apply_to_new_case(case, decision)

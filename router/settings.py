@@ -9,6 +9,17 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SECRET_ENV_PREFIXES = (
+    "INGEST_SECRET_",
+    "X_CONSUMER_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_BEARER",
+    "FACEBOOK_APP_SECRET",
+    "FACEBOOK_PAGE_TOKEN",
+    "FACEBOOK_VERIFY_TOKEN",
+    "PAGER_",
+    "SMTP_PASSWORD",
+)
 RULES_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 
@@ -37,6 +48,12 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_redis(self) -> bool:
         return not self.redis_url
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process knows, so logs can mask them wherever they appear."""
+        values = [v.get_secret_value() for v in vars(self).values() if isinstance(v, SecretStr)]
+        values += [v for k, v in os.environ.items() if k.startswith(SECRET_ENV_PREFIXES) and v]
+        return values
 
     def ingest_secret(self, source: str) -> SecretStr | None:
         """Per-source secret of the generic webhook, from INGEST_SECRET_<SOURCE>."""

@@ -24,8 +24,10 @@ def _pg_url(database: str) -> str:
 
     from router.settings import normalize_database_url
 
-    return make_url(normalize_database_url(_PG_ADMIN_URL or "")).set(database=database).render_as_string(
-        hide_password=False
+    return (
+        make_url(normalize_database_url(_PG_ADMIN_URL or ""))
+        .set(database=database)
+        .render_as_string(hide_password=False)
     )
 
 
