@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from channels.replay import ReplayFormat
-from router import db
+from router import db, logs
 from router.settings import get_settings
 
 console = Console()
@@ -36,13 +36,19 @@ def _services_on_current_schema():  # type: ignore[no-untyped-def]
     return build_services()
 
 
+SERVICE_COMMANDS = {"serve", "worker", "demo", "poll"}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Engage Router: decides, for every public post about a brand, who must answer it and by when."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    service = ctx.invoked_subcommand in SERVICE_COMMANDS
+    logs.configure(
+        json_lines=service,  # services log JSON lines for the log pipeline; commands log for people
+        level=logging.INFO if verbose or service else logging.WARNING,
+        secrets=get_settings().secret_values(),
     )
 
 
