@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from channels.replay import ReplayFormat
@@ -26,11 +27,17 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _services_on_current_schema():  # type: ignore[no-untyped-def]
+def _checked_engine() -> Engine:
+    """The database, once we know its schema is the one this code needs."""
     try:
         db.ensure_schema_current()
     except db.SchemaOutOfDate as exc:
         _fail(str(exc))
+    return db.get_engine()
+
+
+def _services_on_current_schema():  # type: ignore[no-untyped-def]
+    _checked_engine()
     from router.services import build_services
 
     return build_services()
@@ -119,8 +126,7 @@ def queue_list(queue_name: str | None, status: str, limit: int, as_json: bool) -
     """List cases, most urgent first."""
     from router.queue import QueueFilter, list_cases
 
-    services = _services_on_current_schema()
-    with Session(services.engine) as session:
+    with Session(_checked_engine()) as session:
         cases = list_cases(session, QueueFilter(queue=queue_name, status=status, limit=limit))
     if as_json:
         click.echo(json.dumps(cases, ensure_ascii=False, indent=1))
@@ -163,7 +169,7 @@ def worker(burst: bool) -> None:
     paging, the audit writer."""
     from workers.run import run_worker
 
-    _services_on_current_schema()
+    _checked_engine()
     run_worker(burst=burst)
 
 
@@ -177,8 +183,7 @@ def audit_verify() -> None:
     """Walk the hash chain; name the first event that was altered, removed or inserted."""
     from workers.audit import verify_chain
 
-    _services_on_current_schema()
-    checked, broken = verify_chain()
+    checked, broken = verify_chain(_checked_engine())
     if broken:
         _fail(f"{broken} ({checked} events verified before it)")
     console.print(f"audit chain intact: {checked} events verified")
@@ -195,16 +200,38 @@ def deadletter_list(limit: int) -> None:
     """Show the most recent dead letters and why they failed."""
     from router.dead_letter import recent
 
-    services = _services_on_current_schema()
-    with Session(services.engine) as session:
+    with Session(_checked_engine()) as session:
         for letter in recent(session, limit=limit):
             console.print(f"#{letter.id} {letter.source} {letter.location or ''}: {letter.reason}")
 
 
+@main.group("privacy")
+def privacy_group() -> None:
+    """Data protection requests."""
+
+
+@privacy_group.command("erase")
+@click.option("--author", required=True, help="The person's handle (as stored for the channel).")
+@click.option("--channel", default=None, help="Only on this channel (default: every channel).")
+@click.option("--actor", required=True, help="Who asked for and performed the erasure (audited).")
+def privacy_erase(author: str, channel: str | None, actor: str) -> None:
+    """Redact a person's posts and profile. Reports keep their figures; the audit chain still verifies."""
+    from router.privacy import erase_author
+
+    report = erase_author(_checked_engine(), handle=author, actor=actor, channel=channel)
+    console.print(
+        f"erased: {report.posts} posts, {report.cases} cases re-labelled, "
+        f"{report.dead_letters} dead letters and {report.webhook_bodies} webhook bodies dropped"
+    )
+
+
 def _register_plugins() -> None:
+
+    from channels.cli import poll
     from router.demo import demo
 
     main.add_command(demo)
+    main.add_command(poll)
 
 
 _register_plugins()

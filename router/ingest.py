@@ -3,6 +3,7 @@ decision and audit event in one transaction → schedule follow-up work after co
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -265,8 +266,12 @@ def _apply_change(session: Session, row: Post, post: InboundPost) -> bool:
             threads.refresh_case_times(session, case)
         return True
     if not post.removed and post.text != row.text and post.text:
-        audit.record(
-            session, action="post.edited", case_id=row.case_id, post_id=row.id, previous_text=row.text
+        audit.record(  # the chain is permanent, so it keeps a digest of the old text, never the text
+            session,
+            action="post.edited",
+            case_id=row.case_id,
+            post_id=row.id,
+            previous_text_sha256=hashlib.sha256(row.text.encode()).hexdigest(),
         )
         row.text = post.text
         row.edited_at = utcnow()

@@ -12,7 +12,8 @@ from sqlmodel import Field, SQLModel
 
 from router.timeutil import UTCDateTime, utcnow
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER keys
 
 

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     ingest_batch_size: int = Field(default=500, ge=1, le=10_000)
+    raw_retention_days: int = Field(default=30, ge=1, description="platform payloads are dropped after this")
 
     x_consumer_secret: SecretStr | None = None
     facebook_app_secret: SecretStr | None = None
