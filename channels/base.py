@@ -127,6 +127,8 @@ class PollReport:
 class PollingAdapter(ChannelAdapter, Protocol):
     async def poll(self, sink: PostSink) -> PollReport: ...
 
+    async def aclose(self) -> None: ...
+
 
 class ReplyingAdapter(ChannelAdapter, Protocol):
     async def reply(

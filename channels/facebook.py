@@ -127,6 +127,17 @@ class FacebookAdapter:
     def __repr__(self) -> str:
         return f"FacebookAdapter(graph_url={self.settings.graph_url!r}, page_id={self.page_id!r})"
 
+    async def __aenter__(self) -> FacebookAdapter:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._graph is not None:
+            self._graph.session.close()
+        self._graph = None
+
     def graph(self) -> facebook.GraphAPI:
         if self._graph is None:
             s = self.settings

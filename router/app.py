@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from router import api, ops
+from router import api, ops, webhooks
 from router.errors import json_errors
 from router.runtime import EXECUTOR, SERVICES, run_blocking
 from router.services import Services
@@ -50,5 +50,6 @@ def create_app(services: Services) -> web.Application:
     app.cleanup_ctx.append(_executor)
     app.cleanup_ctx.append(_watch_rules)
     api.register(app)
+    webhooks.register(app)
     ops.register(app, services.engine)
     return app
