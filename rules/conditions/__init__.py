@@ -1,0 +1,1 @@
+"""Rule conditions: one small class per concept, listed in `registry.CONDITIONS`."""

@@ -1,0 +1,125 @@
+"""What every condition is, and the shared shape of numeric and yes/no conditions."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import ClassVar, Self
+
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+from rules.nodes import Reader, describe, did_you_mean
+from rules.operators import OPERATORS, Comparison, Number
+from rules.view import PostView
+
+
+class Condition(ABC):
+    """`evaluate` returns whether the post passes and, either way, a short reason for `explain`."""
+
+    key: ClassVar[str]
+    summary: ClassVar[str]
+    example: ClassVar[str]  # the YAML of one use, for docs and `check` hints
+    cost: ClassVar[int] = 1  # siblings in all/any are tried cheapest first
+    uses: ClassVar[str] = ""  # the fact read, for the docs
+
+    @classmethod
+    @abstractmethod
+    def parse(cls, node: Node, reader: Reader) -> Self | None: ...
+
+    @abstractmethod
+    def evaluate(self, post: PostView) -> tuple[bool, str]: ...
+
+    def trigger_phrases(self) -> frozenset[str] | None:
+        """Normalized phrases of which at least one must be in the post for this to pass, or None
+        when the condition can pass without any (then its rule is always a candidate)."""
+        return None
+
+    def all_phrases(self) -> frozenset[str]:
+        """Every phrase this condition looks up in the post (for the word index)."""
+        return frozenset()
+
+
+def parse_comparison(node: Node, reader: Reader, what: str) -> Comparison | None:
+    """`N` (meaning at least N), or a mapping of operators: {at_least: 10, at_most: 20},
+    {between: [10, 20]}."""
+    if not isinstance(node, MappingNode):
+        bound = reader.number(node, f"`{what}` (a number, or a mapping like {{at_least: 10}})")
+        return None if bound is None else Comparison(((OPERATORS["at_least"], (bound,)),))
+    entries = reader.mapping(node, f"`{what}`", allowed=OPERATORS)
+    if entries is None:
+        return None
+    if not entries:
+        reader.error(node, f"`{what}` needs an operator: {', '.join(OPERATORS)}")
+        return None
+    clauses = []
+    for name, value in entries.items():
+        op = OPERATORS[name]
+        if op.arity == 2:
+            if not isinstance(value, SequenceNode) or len(value.value) != 2:
+                reader.error(value, f"`{what}.{name}` must be a list of two numbers [low, high]")
+                return None
+            low, high = (reader.number(v, f"`{what}.{name}` bound") for v in value.value)
+            if low is None or high is None:
+                return None
+            if low > high:
+                reader.error(value, f"`{what}.{name}`: low bound {low:g} is above high bound {high:g}")
+                return None
+            clauses.append((op, (low, high)))
+        else:
+            bound = reader.number(value, f"`{what}.{name}`")
+            if bound is None:
+                return None
+            clauses.append((op, (bound,)))
+    return Comparison(tuple(clauses))
+
+
+class NumericCondition(Condition):
+    """A number read from the post compared with the shared operator table."""
+
+    read: ClassVar[Callable[[PostView], Number]]
+
+    def __init__(self, comparison: Comparison) -> None:
+        self.comparison = comparison
+
+    @classmethod
+    def parse(cls, node: Node, reader: Reader) -> Self | None:
+        comparison = parse_comparison(node, reader, cls.key)
+        return None if comparison is None else cls(comparison)
+
+    def evaluate(self, post: PostView) -> tuple[bool, str]:
+        value = type(self).read(post)
+        ok = self.comparison.test(value)
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        return ok, f"{self.key} {shown} {'is' if ok else 'is not'} {self.comparison.describe()}"
+
+
+class FlagCondition(Condition):
+    """A yes/no fact of the post: `verified: true`."""
+
+    read: ClassVar[Callable[[PostView], bool]]
+
+    def __init__(self, expected: bool) -> None:
+        self.expected = expected
+
+    @classmethod
+    def parse(cls, node: Node, reader: Reader) -> Self | None:
+        expected = reader.boolean(node, f"`{cls.key}`")
+        return None if expected is None else cls(expected)
+
+    def evaluate(self, post: PostView) -> tuple[bool, str]:
+        value = type(self).read(post)
+        return value == self.expected, f"{self.key} is {str(value).lower()}"
+
+
+def choice_list(node: Node, reader: Reader, what: str, choices: dict[str, int]) -> list[int] | None:
+    """Names from a closed set (e.g. weekdays), with suggestions for typos."""
+    names = reader.texts(node, what)
+    if names is None:
+        return None
+    picked = []
+    for name, item in zip(names, node.value if isinstance(node, SequenceNode) else [node], strict=True):
+        if name.lower() not in choices:
+            reader.error(item, f"unknown {what} {describe(item)}{did_you_mean(name.lower(), choices)}")
+            return None
+        picked.append(choices[name.lower()])
+    return picked

@@ -1,0 +1,87 @@
+"""Conditions on the text: words and phrases (through the rule set's word index), regexes."""
+
+from __future__ import annotations
+
+import re
+from typing import Self
+
+from yaml.nodes import Node, SequenceNode
+
+from rules.conditions.base import Condition
+from rules.nodes import Reader
+from rules.text import normalize
+from rules.view import PostView
+
+
+class Words(Condition):
+    key = "words"
+    summary = (
+        "Any of these words or phrases appears: case- and accent-insensitive, whole words only, "
+        "emoji match as themselves."
+    )
+    example = 'words: [lawyer, lawsuit, "legal action", "⚠️"]'
+    uses = "text"
+    cost = 0
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        self.phrases = phrases  # normalized, in file order
+        self._set = frozenset(phrases)
+
+    @classmethod
+    def parse(cls, node: Node, reader: Reader) -> Self | None:
+        raw = reader.texts(node, "`words`")
+        if raw is None:
+            return None
+        phrases = []
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        for text, item in zip(raw, items, strict=True):
+            phrase = normalize(text).strip()
+            if not phrase:
+                reader.error(item, "`words`: an empty phrase matches nothing")
+                return None
+            phrases.append(phrase)
+        return cls(tuple(dict.fromkeys(phrases)))
+
+    def evaluate(self, post: PostView) -> tuple[bool, str]:
+        if self._set.isdisjoint(post.found):
+            return False, "none of its words appear" if len(self.phrases) > 1 else f"no '{self.phrases[0]}'"
+        hit = next(p for p in self.phrases if p in post.found)
+        return True, f"words matched '{hit}'"
+
+    def trigger_phrases(self) -> frozenset[str]:
+        return self._set
+
+    def all_phrases(self) -> frozenset[str]:
+        return self._set
+
+
+class Regex(Condition):
+    key = "regex"
+    summary = (
+        "A regular expression (Python syntax) finds a match in the original text; "
+        "case-insensitive unless the pattern starts with (?-i)."
+    )
+    example = r'regex: "order\s*#?\d{6,}"'
+    uses = "text"
+    cost = 3
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+
+    @classmethod
+    def parse(cls, node: Node, reader: Reader) -> Self | None:
+        source = reader.text(node, "`regex`")
+        if source is None:
+            return None
+        flags = 0 if source.startswith("(?-i)") else re.IGNORECASE
+        try:
+            return cls(re.compile(source.removeprefix("(?-i)"), flags))
+        except re.error as exc:
+            reader.error(node, f"`regex`: invalid regular expression {source!r}: {exc}")
+            return None
+
+    def evaluate(self, post: PostView) -> tuple[bool, str]:
+        found = self.pattern.search(post.facts.text)
+        if found is None:
+            return False, f"regex /{self.pattern.pattern}/ found nothing"
+        return True, f"regex matched '{found.group(0)[:60]}'"

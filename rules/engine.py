@@ -1,0 +1,148 @@
+"""The compiled rule set and the pure `evaluate(facts, ruleset) -> Decision`.
+
+Combination, in evaluation order (`order:` ascending, then file order; files of a folder by name):
+- queue and sla: the first matching rule that sets one wins;
+- priority: the most urgent of the matching rules wins;
+- tags: all matching rules' tags, in order, without repeats;
+- risk: contributions are summed, the total clamped to 0..100;
+- page / approval: set if any matching rule sets them;
+- `stop: true` on a matching rule: the rules after it are skipped.
+What no rule sets comes from `defaults:`.
+
+Speed: every phrase of every `words` condition is in one Aho-Corasick automaton. One pass over
+the post finds the phrases present; only rules that need one of those phrases, plus the rules
+that can match without any word ("always" rules), are evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from rules.actions import RISK_MAX, RISK_MIN
+from rules.facts import PostFacts
+from rules.model import Defaults, Rule
+from rules.outcome import Decision, Hit
+from rules.text import normalize, whole_word_at
+from rules.view import Calendar, PostView
+
+__all__ = ["Defaults", "Rule", "RuleSet", "compile_ruleset", "evaluate"]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str  # "sha256:<16 hex>" of the file contents
+    source: Path
+    rules: tuple[Rule, ...]  # in evaluation order
+    defaults: Defaults
+    calendar: Calendar = field(default_factory=Calendar)
+    sla_policies_used: frozenset[str] = frozenset()
+    _automaton: Any = field(default=None, repr=False, compare=False)
+    _always: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+    _idle_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    @property
+    def always_candidates(self) -> tuple[str, ...]:
+        """Ids of the rules evaluated for every post (no word condition narrows them)."""
+        return tuple(self.rules[i].id for i in sorted(self._always))
+
+
+def compile_ruleset(
+    *, version: str, source: Path, rules: Iterable[Rule], defaults: Defaults, calendar: Calendar
+) -> RuleSet:
+    ordered = tuple(rules)
+    triggers: dict[str, list[int]] = {}
+    phrases: set[str] = set()
+    always = set()
+    for index, rule in enumerate(ordered):
+        phrases |= rule.when.all_phrases()
+        needed = rule.when.trigger_phrases()
+        if needed is None:
+            always.add(index)
+        else:
+            for phrase in needed:
+                triggers.setdefault(phrase, []).append(index)
+    automaton = None
+    if phrases:
+        automaton = ahocorasick.Automaton()
+        for phrase in phrases:
+            automaton.add_word(phrase, (phrase, len(phrase), tuple(triggers.get(phrase, ()))))
+        automaton.make_automaton()
+    used = {r.then.sla for r in ordered if r.then.sla} | {defaults.sla}
+    return RuleSet(
+        version=version,
+        source=source,
+        rules=ordered,
+        defaults=defaults,
+        calendar=calendar,
+        sla_policies_used=frozenset(used),
+        _automaton=automaton,
+        _always=frozenset(always),
+        _idle_hits=tuple(Hit(r.id, False, "none of its words appear") for r in ordered),
+    )
+
+
+def evaluate(facts: PostFacts, ruleset: RuleSet) -> Decision:
+    """Pure: the same facts and rule set always give the same decision."""
+    text = normalize(facts.text)
+    found: set[str] = set()
+    candidates = set(ruleset._always)
+    if ruleset._automaton is not None and text:
+        for end, (phrase, length, rule_indices) in ruleset._automaton.iter(text):
+            if whole_word_at(text, end - length + 1, end + 1):
+                found.add(phrase)
+                candidates.update(rule_indices)
+    view = PostView(facts, text, found, ruleset.calendar)
+    rules = ruleset.rules
+    hits = list(ruleset._idle_hits)
+    queue = sla = None
+    priority = None
+    tags: dict[str, None] = {}
+    risk = 0.0
+    page = approval = False
+    matched: list[str] = []
+    stopped_by = ""
+    for index in sorted(candidates):
+        rule = rules[index]
+        if stopped_by:
+            hits[index] = Hit(rule.id, False, f"skipped: `{stopped_by}` stopped evaluation")
+            continue
+        ok, because = rule.when.evaluate(view)
+        hits[index] = Hit(rule.id, ok, because)
+        if not ok:
+            continue
+        then = rule.then
+        matched.append(rule.id)
+        if queue is None:
+            queue = then.queue
+        if sla is None:
+            sla = then.sla
+        if then.priority is not None and (priority is None or then.priority < priority):
+            priority = then.priority
+        for tag in then.tags:
+            tags[tag] = None
+        risk += then.risk
+        page = page or then.page_pr
+        approval = approval or then.approval
+        if then.stop:
+            stopped_by = rule.id
+    defaults = ruleset.defaults
+    return Decision(
+        queue=queue or defaults.queue,
+        priority=priority or defaults.priority,
+        sla_policy=sla or defaults.sla,
+        ruleset_version=ruleset.version,
+        tags=tuple(tags),
+        page_pr=page,
+        needs_approval=approval,
+        risk=min(max(risk, RISK_MIN), RISK_MAX),
+        matched=tuple(matched),
+        hits=tuple(hits),
+    )
