@@ -165,7 +165,7 @@ class FacebookAdapter:
             try:
                 return fn(*args, **kwargs)
             except facebook.GraphAPIError as exc:
-                exc.usage_header = self._local.usage  # type: ignore[attr-defined]
+                exc.usage_header = self._local.usage
                 raise
 
         try:

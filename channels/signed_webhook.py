@@ -95,7 +95,8 @@ def parse_posts(source: str, payload: Any) -> list[InboundPost]:
             posts.append(InboundPost.model_validate({**item, "channel": source}))
         except ValidationError as exc:
             first = exc.errors()[0]
-            field = _field([*([prefix, index] if prefix else []), *first["loc"]])
+            head: list[int | str] = [prefix, index] if prefix else []
+            field = _field([*head, *first["loc"]])
             raise WebhookRejected(422, f"{field}: {first['msg']}") from None
     return posts
 

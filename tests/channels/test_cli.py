@@ -19,20 +19,20 @@ from tests.router.doubles import KeywordRouter
 
 
 @pytest.fixture
-def pipeline(engine, monkeypatch: pytest.MonkeyPatch) -> Services:  # type: ignore[no-untyped-def]
+def pipeline(engine, monkeypatch: pytest.MonkeyPatch) -> Services:
     services = Services(settings=Settings(_env_file=None), engine=engine)
     services.__dict__["ingestor"] = Ingestor(engine=engine, router=KeywordRouter())
     monkeypatch.setattr("router.services.build_services", lambda *a, **k: services)
     return services
 
 
-def stored(engine) -> list[str]:  # type: ignore[no-untyped-def]
+def stored(engine) -> list[str]:
     with Session(engine) as s:
         return sorted(p.platform_id for p in s.exec(select(Post)).all())
 
 
 @pytest.mark.asyncio
-async def test_poll_x_twice_stores_each_post_once(  # type: ignore[no-untyped-def]
+async def test_poll_x_twice_stores_each_post_once(
     pipeline, engine, fake_x: FakeXApi, x_server: TestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in {
@@ -56,7 +56,7 @@ async def test_poll_x_twice_stores_each_post_once(  # type: ignore[no-untyped-de
 
 
 @pytest.mark.asyncio
-async def test_poll_facebook(  # type: ignore[no-untyped-def]
+async def test_poll_facebook(
     pipeline, engine, fake_graph: FakeGraphApi, graph_server: TestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in {

@@ -82,7 +82,7 @@ def fb_headers(raw: bytes, secret: str = FB_SECRET) -> dict[str, str]:
 
 
 @pytest.fixture
-def services(engine, monkeypatch: pytest.MonkeyPatch) -> Services:  # type: ignore[no-untyped-def]
+def services(engine, monkeypatch: pytest.MonkeyPatch) -> Services:
     monkeypatch.setenv("INGEST_SECRET_REVIEWS", "reviews-secret")
     settings = Settings(
         _env_file=None,
@@ -117,18 +117,18 @@ async def router_app(services: Services) -> AsyncIterator[tuple[TestServer, aioh
         yield server, http
 
 
-def count(engine, model: Any) -> int:  # type: ignore[no-untyped-def]
+def count(engine, model: Any) -> int:
     with Session(engine) as s:
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def posts(engine) -> list[Post]:  # type: ignore[no-untyped-def]
+def posts(engine) -> list[Post]:
     with Session(engine) as s:
         return list(s.exec(select(Post).order_by(col(Post.id))).all())
 
 
 @pytest.mark.asyncio
-async def test_x_crc(router_app) -> None:  # type: ignore[no-untyped-def]
+async def test_x_crc(router_app) -> None:
     _, http = router_app
     async with http.get("/webhooks/x", params={"crc_token": "abc"}) as r:
         assert r.status == 200
@@ -139,7 +139,7 @@ async def test_x_crc(router_app) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.asyncio
-async def test_x_mention_is_stored_once_and_opens_a_case(router_app, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_x_mention_is_stored_once_and_opens_a_case(router_app, engine) -> None:
     server, http = router_app
     raw = json.dumps(x_mention()).encode()
     async with http.post("/webhooks/x", data=raw, headers=x_headers(raw)) as r:
@@ -165,7 +165,7 @@ async def test_x_mention_is_stored_once_and_opens_a_case(router_app, engine) -> 
     ("headers", "status"),
     [({}, 401), ({"x-twitter-webhooks-signature": "sha256=AAAA"}, 403), ("forged", 403)],
 )
-async def test_x_unsigned_or_forged_is_refused_and_not_stored(router_app, engine, headers, status) -> None:  # type: ignore[no-untyped-def]
+async def test_x_unsigned_or_forged_is_refused_and_not_stored(router_app, engine, headers, status) -> None:
     _, http = router_app
     raw = json.dumps(x_mention()).encode()
     if headers == "forged":
@@ -177,7 +177,7 @@ async def test_x_unsigned_or_forged_is_refused_and_not_stored(router_app, engine
 
 
 @pytest.mark.asyncio
-async def test_signed_but_unreadable_payloads_get_4xx_and_a_dead_letter(router_app, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_signed_but_unreadable_payloads_get_4xx_and_a_dead_letter(router_app, engine) -> None:
     _, http = router_app
     broken = json.dumps({"for_user_id": BRAND_ID, "tweet_create_events": [{"text": "no id"}]}).encode()
     for raw, status in ((b"{not json", 400), (broken, 422), (b"[]", 400)):
@@ -189,7 +189,7 @@ async def test_signed_but_unreadable_payloads_get_4xx_and_a_dead_letter(router_a
 
 
 @pytest.mark.asyncio
-async def test_facebook_handshake_over_http(router_app) -> None:  # type: ignore[no-untyped-def]
+async def test_facebook_handshake_over_http(router_app) -> None:
     _, http = router_app
     query = {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"}
     async with http.get("/webhooks/facebook", params=query) as r:
@@ -199,7 +199,7 @@ async def test_facebook_handshake_over_http(router_app) -> None:  # type: ignore
 
 
 @pytest.mark.asyncio
-async def test_facebook_comment_add_edit_remove(router_app, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_facebook_comment_add_edit_remove(router_app, engine) -> None:
     server, http = router_app
     for payload in (
         fb_comment(),
@@ -217,7 +217,7 @@ async def test_facebook_comment_add_edit_remove(router_app, engine) -> None:  # 
 
 
 @pytest.mark.asyncio
-async def test_facebook_unsigned_and_forged(router_app, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_facebook_unsigned_and_forged(router_app, engine) -> None:
     _, http = router_app
     raw = json.dumps(fb_comment()).encode()
     async with http.post("/webhooks/facebook", data=raw) as r:
@@ -228,7 +228,7 @@ async def test_facebook_unsigned_and_forged(router_app, engine) -> None:  # type
 
 
 @pytest.mark.asyncio
-async def test_generic_ingest(router_app, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_generic_ingest(router_app, engine) -> None:
     server, http = router_app
     post = {
         "platform_id": "r-1",
@@ -264,7 +264,7 @@ async def test_generic_ingest(router_app, engine) -> None:  # type: ignore[no-un
 
 
 @pytest.mark.asyncio
-async def test_undelivered_inbox_events_are_processed_at_startup(services: Services, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_undelivered_inbox_events_are_processed_at_startup(services: Services, engine) -> None:
     raw = json.dumps(x_mention("42")).encode()
     with Session(engine) as s:
         s.add(InboxEvent(source="x", delivery_key=hashlib.sha256(raw).hexdigest(), body=raw))
@@ -279,7 +279,7 @@ async def test_undelivered_inbox_events_are_processed_at_startup(services: Servi
 
 
 @pytest.mark.asyncio
-async def test_x_reply_through_tweepy_stops_the_first_response_clock(  # type: ignore[no-untyped-def]
+async def test_x_reply_through_tweepy_stops_the_first_response_clock(
     router_app, engine, services: Services, fake_x: FakeXApi, x_settings: XSettings
 ) -> None:
     server, http = router_app
@@ -307,7 +307,7 @@ async def test_x_reply_through_tweepy_stops_the_first_response_clock(  # type: i
 
 
 @pytest.mark.asyncio
-async def test_facebook_reply_through_sdk_stops_the_first_response_clock(  # type: ignore[no-untyped-def]
+async def test_facebook_reply_through_sdk_stops_the_first_response_clock(
     router_app, engine, services: Services, fake_graph: FakeGraphApi, facebook_settings: FacebookSettings
 ) -> None:
     server, http = router_app

@@ -115,7 +115,7 @@ class FakeGraphApi:
         return app
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        form = dict(await request.post()) if request.method == "POST" else {}
+        form = {k: str(v) for k, v in (await request.post()).items()} if request.method == "POST" else {}
         if request.content_type == "application/json" and request.can_read_body:
             form = {
                 k: json.dumps(v) if not isinstance(v, str) else v for k, v in (await request.json()).items()
