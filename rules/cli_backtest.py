@@ -1,0 +1,6 @@
+import click
+
+
+@click.command("backtest")
+def backtest() -> None:
+    """Replay stored posts through two rule sets."""
