@@ -43,7 +43,7 @@ def _services_on_current_schema():  # type: ignore[no-untyped-def]
     return build_services()
 
 
-SERVICE_COMMANDS = {"serve", "worker", "demo", "poll"}
+SERVICE_COMMANDS = {"serve", "worker", "poll"}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -35,6 +35,12 @@ class RuleSetRouter:
 
 
 def _known_sla_policies(settings: Settings) -> frozenset[str] | None:
+    """Rule files may only name SLA policies that exist; without an SLA config, any name goes."""
+    if not settings.sla_config_path.exists():
+        log.warning(
+            "no SLA config at %s: SLA policy names in rules are not checked", settings.sla_config_path
+        )
+        return None
     from router.sla.policy import load_sla_config
 
     return frozenset(load_sla_config(settings.sla_config_path).policy_names)
