@@ -29,7 +29,7 @@ async def poll_forever(channel: str, *, loop: bool, interval: float) -> list[Pol
         await asyncio.to_thread(ingestor.ingest, list(posts), source=f"poll:{channel}")
 
     reports: list[PollReport] = []
-    poller = build_poller(channel, DbCheckpointStore(services.engine))
+    poller = build_poller(channel, services.settings, DbCheckpointStore(services.engine))
     try:
         while True:
             report = await poller.poll(sink)

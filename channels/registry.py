@@ -8,10 +8,10 @@ from typing import cast
 
 from channels.base import ChannelAdapter, CheckpointStore, PollingAdapter, ReplyingAdapter
 from channels.facebook import FacebookAdapter
-from channels.settings import FacebookSettings, XSettings
+from channels.settings import ChannelConfig
 from channels.x import XAdapter
 
-AdapterFactory = Callable[[CheckpointStore], ChannelAdapter]
+AdapterFactory = Callable[[ChannelConfig, CheckpointStore], ChannelAdapter]
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,12 @@ class ChannelSpec:
     webhook: str | None = None
 
 
-def _x(checkpoints: CheckpointStore) -> ChannelAdapter:
-    return XAdapter(XSettings(), checkpoints)
+def _x(config: ChannelConfig, checkpoints: CheckpointStore) -> ChannelAdapter:
+    return XAdapter(config.x, checkpoints)
 
 
-def _facebook(checkpoints: CheckpointStore) -> ChannelAdapter:
-    return FacebookAdapter(FacebookSettings(), checkpoints)
+def _facebook(config: ChannelConfig, checkpoints: CheckpointStore) -> ChannelAdapter:
+    return FacebookAdapter(config.facebook, checkpoints)
 
 
 CHANNELS: dict[str, ChannelSpec] = {
@@ -72,22 +72,24 @@ def spec(name: str) -> ChannelSpec:
         raise KeyError(f"unknown channel {name!r}; known: {', '.join(CHANNELS)}") from None
 
 
-def build_adapter(name: str, checkpoints: CheckpointStore) -> ChannelAdapter:
+def build_adapter(name: str, config: ChannelConfig, checkpoints: CheckpointStore) -> ChannelAdapter:
     found = spec(name)
     if found.build is None:
         raise KeyError(f"channel {name!r} has no adapter to build")
-    return found.build(checkpoints)
+    return found.build(config, checkpoints)
 
 
-def build_poller(name: str, checkpoints: CheckpointStore) -> PollingAdapter:
+def build_poller(name: str, config: ChannelConfig, checkpoints: CheckpointStore) -> PollingAdapter:
     if not spec(name).polls:
         raise KeyError(f"channel {name!r} cannot be polled")
-    return cast(PollingAdapter, build_adapter(name, checkpoints))
+    return cast(PollingAdapter, build_adapter(name, config, checkpoints))
 
 
-def replier_for(post_channel: str, checkpoints: CheckpointStore) -> ReplyingAdapter | None:
+def replier_for(
+    post_channel: str, config: ChannelConfig, checkpoints: CheckpointStore
+) -> ReplyingAdapter | None:
     """The adapter that answers a post of `post_channel` ("messenger" -> facebook), or None."""
     for candidate in CHANNELS.values():
         if post_channel in candidate.produces and candidate.replies:
-            return cast(ReplyingAdapter, build_adapter(candidate.name, checkpoints))
+            return cast(ReplyingAdapter, build_adapter(candidate.name, config, checkpoints))
     return None

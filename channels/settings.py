@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -44,3 +46,13 @@ class FacebookSettings(BaseSettings):
     poll_recent_posts: int = Field(default=25, ge=1, le=100, description="posts whose comments are polled")
     throttle_backoff_seconds: float = Field(default=300.0, gt=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class ChannelConfig(Protocol):
+    """What adapters are built from: the router's one settings object satisfies it."""
+
+    @property
+    def x(self) -> XSettings: ...
+
+    @property
+    def facebook(self) -> FacebookSettings: ...

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
 from router import api, ops, webhooks
 from router.errors import json_errors
+from router.logs import AccessLogger
 from router.runtime import EXECUTOR, SERVICES, run_blocking
 from router.services import Services
 
@@ -53,3 +54,9 @@ def create_app(services: Services) -> web.Application:
     webhooks.register(app)
     ops.register(app, services.engine)
     return app
+
+
+def serve(services: Services, *, host: str, port: int, announce: Callable[..., None] | None = print) -> None:
+    """Run the app until interrupted: the one way `serve` and `demo` start the web process."""
+    services.warm_up()  # the first webhook must not pay for loading rules and language models
+    web.run_app(create_app(services), host=host, port=port, print=announce, access_log_class=AccessLogger)

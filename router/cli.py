@@ -153,13 +153,15 @@ def queue_list(queue_name: str | None, status: str, limit: int, as_json: bool) -
 @click.option("--port", default=None, type=int, help="Port (default: settings PORT, 8080).")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the web UI, the JSON API and the webhooks."""
-    from aiohttp import web
-
-    from router.app import create_app
+    from router import app
 
     settings = get_settings()
-    app = create_app(_services_on_current_schema())
-    web.run_app(app, host=host or settings.host, port=port or settings.port, print=console.print)
+    app.serve(
+        _services_on_current_schema(),
+        host=host or settings.host,
+        port=port or settings.port,
+        announce=console.print,
+    )
 
 
 @main.command()

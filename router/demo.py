@@ -45,12 +45,11 @@ def demo(once: bool, port: int | None) -> None:
     url = f"http://{settings.host}:{port or settings.port}/"
     worker = subprocess.Popen([sys.executable, "-m", "router.cli", "worker"])
     try:
-        from aiohttp import web
-
-        from router.app import create_app
+        from router import app
 
         console.print(f"serving on [bold]{url}[/] — JSON queue at {url}api/cases — Ctrl-C stops")
-        web.run_app(create_app(services), host=settings.host, port=port or settings.port, print=None)
+        app.serve(services, host=settings.host, port=port or settings.port, announce=None)
+
     finally:
         worker.terminate()
         worker.wait(timeout=10)

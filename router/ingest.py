@@ -150,8 +150,9 @@ class Ingestor:
             )
 
     def _join_case(self, session: Session, post: Post) -> Case | None:
-        if threads.is_broadcast(post):
-            return None
+        if threads.is_broadcast(post) or post.removed:
+            return None  # a removal of a post we never saw is kept, but is nothing to answer
+
         parent, children, cases = threads.related_cases(session, post)
         if cases:
             case = cases[0]

@@ -12,6 +12,7 @@ from router import audit
 from router.db import get_engine, make_engine, session_scope
 from router.ingest import AfterCommit, Ingestor
 from router.settings import Settings, get_settings
+from router.timeutil import utcnow
 from rules.engine import RuleSet, evaluate
 from rules.facts import PostFacts
 from rules.holder import RuleSetHolder
@@ -78,6 +79,18 @@ class Services:
     @property
     def ruleset(self) -> RuleSet:
         return self.rules.current
+
+    def warm_up(self) -> None:
+        """Load the rule set and the lazily loaded language models now, not on the first post."""
+        probe = PostFacts(
+            text="warm up: is my order late? 😀",
+            channel="x",
+            account="warmup",
+            author_handle="warmup",
+            created_at=utcnow(),
+        )
+        RuleSetRouter(self.rules).decide(probe)
+        self.ingestor  # noqa: B018  (built once, here)
 
 
 def build_services(settings: Settings | None = None, *, with_followups: bool = True) -> Services:

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels.settings import FacebookSettings, XSettings
+
 SECRET_ENV_PREFIXES = (
     "INGEST_SECRET_",
     "X_CONSUMER_SECRET",
@@ -36,9 +38,8 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(default=500, ge=1, le=10_000)
     raw_retention_days: int = Field(default=30, ge=1, description="platform payloads are dropped after this")
 
-    x_consumer_secret: SecretStr | None = None
-    facebook_app_secret: SecretStr | None = None
-    facebook_verify_token: SecretStr | None = None
+    x: XSettings = Field(default_factory=XSettings, description="X_* variables")
+    facebook: FacebookSettings = Field(default_factory=FacebookSettings, description="FACEBOOK_* variables")
 
     @property
     def effective_database_url(self) -> str:
@@ -52,7 +53,12 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret this process knows, so logs can mask them wherever they appear."""
-        values = [v.get_secret_value() for v in vars(self).values() if isinstance(v, SecretStr)]
+        values = [
+            v.get_secret_value()
+            for part in (self, self.x, self.facebook)
+            for v in vars(part).values()
+            if isinstance(v, SecretStr)
+        ]
         values += [v for k, v in os.environ.items() if k.startswith(SECRET_ENV_PREFIXES) and v]
         return values
 

@@ -23,7 +23,6 @@ from sqlmodel import Session, col, select
 
 from channels.base import InboundPost, WebhookRejected
 from channels.facebook import FacebookAdapter, verify_facebook_signature, verify_subscription
-from channels.settings import FacebookSettings, XSettings
 from channels.signed_webhook import SignedWebhookAdapter, parse_posts
 from channels.x import XAdapter, crc_response, verify_x_signature
 from router import dead_letter
@@ -69,15 +68,13 @@ class WebhookConfig:
 WEBHOOKS = web.AppKey("webhooks", WebhookConfig)
 
 
-def config_from_settings(
-    app: web.Application, x: XSettings | None = None, facebook: FacebookSettings | None = None
-) -> WebhookConfig:
+def config_from_settings(app: web.Application) -> WebhookConfig:
     settings = app[SERVICES].settings  # the router's one settings object
-    x, facebook = x or XSettings(), facebook or FacebookSettings()
+    x, facebook = settings.x, settings.facebook
     return WebhookConfig(
-        x_secret=settings.x_consumer_secret or x.consumer_secret,
-        facebook_app_secret=settings.facebook_app_secret or facebook.app_secret,
-        facebook_verify_token=settings.facebook_verify_token or facebook.verify_token,
+        x_secret=x.consumer_secret,
+        facebook_app_secret=facebook.app_secret,
+        facebook_verify_token=facebook.verify_token,
         ingest_secret=settings.ingest_secret,
         x=XAdapter(x, _NoCheckpoints()),
         facebook=FacebookAdapter(facebook, _NoCheckpoints()),
@@ -260,9 +257,8 @@ async def _inbox_lifecycle(app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(wait_idle(app), timeout=10)
 
 
-def register(
-    app: web.Application, *, x: XSettings | None = None, facebook: FacebookSettings | None = None
-) -> None:
-    app[WEBHOOKS] = config_from_settings(app, x, facebook)
+def register(app: web.Application) -> None:
+    app[WEBHOOKS] = config_from_settings(app)
+
     app.add_routes(routes)
     app.cleanup_ctx.append(_inbox_lifecycle)

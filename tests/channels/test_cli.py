@@ -42,6 +42,7 @@ async def test_poll_x_twice_stores_each_post_once(
         "X_SEARCH_QUERIES": '["acme"]',
     }.items():
         monkeypatch.setenv(name, value)
+    pipeline.settings = Settings(_env_file=None)  # settings are read once: read them after the env is set
     fake_x.add_user("9", "maria")
     ids = [fake_x.add_post(f"@acme parcel {i} lost", "9")["id"] for i in range(3)]
     (report,) = await poll_forever("x", loop=False, interval=0)
@@ -65,6 +66,7 @@ async def test_poll_facebook(
         "FACEBOOK_PAGE_TOKEN": "page-token",
     }.items():
         monkeypatch.setenv(name, value)
+    pipeline.settings = Settings(_env_file=None)  # settings are read once: read them after the env is set
     post = fake_graph.add_post("menu")
     comment = fake_graph.add_comment(post["id"], "vegan?")
     (report,) = await poll_forever("facebook", loop=False, interval=0)

@@ -86,9 +86,14 @@ def services(engine, monkeypatch: pytest.MonkeyPatch) -> Services:
     monkeypatch.setenv("INGEST_SECRET_REVIEWS", "reviews-secret")
     settings = Settings(
         _env_file=None,
-        x_consumer_secret=SecretStr(X_SECRET),
-        facebook_app_secret=SecretStr(FB_SECRET),
-        facebook_verify_token=SecretStr("verify-me"),
+        x=XSettings(_env_file=None, consumer_secret=SecretStr(X_SECRET), brand_accounts={"acme": BRAND_ID}),
+        facebook=FacebookSettings(
+            _env_file=None,
+            app_secret=SecretStr(FB_SECRET),
+            verify_token=SecretStr("verify-me"),
+            page_id=PAGE_ID,
+            page_name="acme",
+        ),
     )
     svc = Services(settings=settings, engine=engine)
     # Routing is not under test here: the pipeline double routes on a keyword (see tests/router).
@@ -105,11 +110,6 @@ class _StaticRules:
 @pytest_asyncio.fixture
 async def router_app(services: Services) -> AsyncIterator[tuple[TestServer, aiohttp.ClientSession]]:
     app = create_app(services)
-    app[webhooks.WEBHOOKS] = webhooks.config_from_settings(
-        app,
-        XSettings(_env_file=None, brand_accounts={"acme": BRAND_ID}),
-        FacebookSettings(_env_file=None, page_id=PAGE_ID, page_name="acme"),
-    )
     async with (
         TestServer(app, host="127.0.0.1") as server,
         aiohttp.ClientSession(str(server.make_url("/"))) as http,
@@ -270,9 +270,6 @@ async def test_undelivered_inbox_events_are_processed_at_startup(services: Servi
         s.add(InboxEvent(source="x", delivery_key=hashlib.sha256(raw).hexdigest(), body=raw))
         s.commit()
     app = create_app(services)
-    app[webhooks.WEBHOOKS] = webhooks.config_from_settings(
-        app, XSettings(_env_file=None, brand_accounts={"acme": BRAND_ID})
-    )
     async with TestServer(app, host="127.0.0.1"):
         await webhooks.wait_idle(app)
     assert [p.platform_id for p in posts(engine)] == ["42"]

@@ -13,6 +13,7 @@ from channels.http import install_log_redaction
 from channels.registry import CHANNELS, build_adapter, replier_for
 from channels.settings import XSettings
 from channels.x import XAdapter
+from router.settings import Settings
 
 V2_PAGE = {
     "data": [
@@ -169,9 +170,9 @@ def test_tokens_never_reach_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_registry_table() -> None:
     assert {"x", "facebook", "ingest", "replay"} <= set(CHANNELS)
-    store = InMemoryCheckpointStore()
-    assert isinstance(build_adapter("x", store), XAdapter)
-    assert type(replier_for("messenger", store)).__name__ == "FacebookAdapter"
-    assert replier_for("reviews", store) is None
+    store, config = InMemoryCheckpointStore(), Settings(_env_file=None)
+    assert isinstance(build_adapter("x", config, store), XAdapter)
+    assert type(replier_for("messenger", config, store)).__name__ == "FacebookAdapter"
+    assert replier_for("reviews", config, store) is None
     with pytest.raises(KeyError, match="known: x, facebook"):
-        build_adapter("myspace", store)
+        build_adapter("myspace", config, store)

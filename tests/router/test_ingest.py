@@ -170,3 +170,8 @@ def test_thread_and_author_facts_reach_the_router(engine) -> None:
     second, third = router.seen[1], router.seen[2]
     assert (second.thread.posts, second.thread.distinct_authors, second.thread.replies_last_hour) == (2, 2, 1)
     assert (third.history.open_cases, third.known_customer) == (1, True)
+
+
+def test_a_removal_of_a_post_we_never_saw_opens_no_case(engine, ingestor) -> None:
+    result = ingestor.ingest([post("404", text="").model_copy(update={"removed": True})], source="t")
+    assert result.stored == 1 and cases(engine) == []

@@ -24,7 +24,12 @@ def test_service_logs_are_json_lines_with_request_and_case_ids(capsys) -> None:
     finally:
         logs.request_id.reset(token)
     line = json.loads(capsys.readouterr().err.strip())
-    assert (line["msg"], line["request_id"], line["case_id"], line["level"]) == ("claimed", "req-42", 7, "info")
+    assert (line["msg"], line["request_id"], line["case_id"], line["level"]) == (
+        "claimed",
+        "req-42",
+        7,
+        "info",
+    )
 
 
 def test_a_secret_never_reaches_the_log_whoever_logs_it(capsys, monkeypatch) -> None:
@@ -35,3 +40,16 @@ def test_a_secret_never_reaches_the_log_whoever_logs_it(capsys, monkeypatch) -> 
     logging.getLogger("some.library").warning("signing with %s failed", "s3cr3t-forum-key")
     err = capsys.readouterr().err
     assert "s3cr3t-forum-key" not in err and logs.MASK in err
+
+
+def test_the_access_log_masks_the_facebook_verify_token(caplog) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    request = make_mocked_request(
+        "GET", "/webhooks/facebook?hub.mode=subscribe&hub.verify_token=tok-123&hub.challenge=9"
+    )
+    access = logs.AccessLogger(logging.getLogger("aiohttp.access"), "")
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        access.log(request, web.Response(status=200), 0.002)
+    assert "tok-123" not in caplog.text and "hub.challenge=9" in caplog.text
