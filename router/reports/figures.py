@@ -38,7 +38,7 @@ def case_counts(conn: Connection, scope: Scope) -> dict[GroupKey, dict[str, int]
     n = len(scope.group_exprs)
     return {
         tuple(row[:n]): dict(
-            zip(("cases", "answered", "resolved", "pr_pages"), map(int, row[n:]), strict=True)
+            zip(("cases", "answered", "resolved", "pr_pages"), (int(v or 0) for v in row[n:]), strict=True)
         )
         for row in fetch(conn, sql, scope)
     }
@@ -136,3 +136,20 @@ def handoff_flows(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
         f"{scope.from_cases(period_column=None, join=join)} GROUP BY {source}, {target} ORDER BY n DESC"
     )
     return [{"from": src, "to": dst, "count": int(n)} for src, dst, n in fetch(conn, sql, scope)]
+
+
+BUCKETS = ((300, "< 5 min"), (900, "5-15 min"), (3600, "15-60 min"), (14400, "1-4 h"), (86400, "4-24 h"))
+
+
+def first_response_histogram(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
+    """How many answered cases got their first response within each band (wall-clock)."""
+    seconds = scope.dialect.seconds_between("c.first_inbound_at", "c.first_response_at")
+    bands = " ".join(f"WHEN {seconds} < {limit} THEN {i}" for i, (limit, _) in enumerate(BUCKETS))
+    band = f"CASE {bands} ELSE {len(BUCKETS)} END"
+    sql = (
+        f"SELECT {band} AS band, COUNT(DISTINCT c.id) "
+        f"{scope.from_cases(where='c.first_response_at IS NOT NULL')} GROUP BY {band}"
+    )
+    counts = {int(b): int(n) for b, n in fetch(conn, sql, scope)}
+    labels = [label for _, label in BUCKETS] + ["≥ 1 day"]
+    return [{"band": label, "cases": counts.get(i, 0)} for i, label in enumerate(labels)]

@@ -19,6 +19,7 @@ from rules.outcome import Priority
 
 PERCENTILE_METHOD = "nearest-rank: the value at 1-based position ceil(p/100 * n) of the sorted values"
 BREACH_LIST_LIMIT = 500
+TIME_FIGURES = ("first_response_s", "next_response_s", "resolution_s")
 
 
 def build_report(engine: Engine, flt: ReportFilter) -> dict[str, Any]:
@@ -42,6 +43,7 @@ def build_report(engine: Engine, flt: ReportFilter) -> dict[str, Any]:
             "totals": totals[0] if totals else _empty_group({}),
             "handoffs": figures.handoff_flows(conn, scope),
             "breaches_list": breached_cases(conn, scope, limit=BREACH_LIST_LIMIT),
+            "first_response_histogram": figures.first_response_histogram(conn, scope.regroup()),
             "heatmap": timeline.heatmap(conn, scope),
             "trend": timeline.trend(conn, scope, *bounds) if bounds else [],
             "backlog": timeline.backlog(conn, scope, *bounds) if bounds else [],
@@ -96,6 +98,9 @@ def _empty_group(key: dict[str, Any]) -> dict[str, Any]:
         "breaches": 0,
         "breach_causes": {"unassigned": 0, "assigned_unanswered": 0, "waiting_approval": 0},
         "pr_pages": 0,
+        **{figure: {"wall": _dist(None), "business": _dist(None)} for figure in TIME_FIGURES},
+        "handoffs": 0,
+        "pr_ack_s": _dist(None),
     }
 
 
