@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from channels.base import Direction, InboundPost
 from router import audit, dead_letter, metrics, threads
+from router.batch_ingest import NeedsCarefulPath, ingest_batch, post_row
 from router.models import Case, CaseStatus, Post, RoutingDecision
 from router.routing import Router, apply_to_new_case, apply_to_open_case
 from router.timeutil import utcnow
@@ -56,6 +57,35 @@ class Ingestor:
         self._after_commit = after_commit
 
     def ingest(self, posts: Sequence[InboundPost], *, source: str) -> IngestResult:
+        result = self._ingest_fast(posts) or self._ingest_carefully(posts, source=source)
+        for (channel, direction), count in result.stored_by.items():
+            metrics.POSTS_INGESTED.labels(channel, direction).inc(count)
+        if self._after_commit and (result.stored or result.updated):
+            self._after_commit(result)
+        return result
+
+    def _ingest_fast(self, posts: Sequence[InboundPost]) -> IngestResult | None:
+        """The whole batch set-based, in one transaction; None when it needs the careful path."""
+        try:
+            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                done = ingest_batch(session, list(posts), self._router)
+        except NeedsCarefulPath as why:
+            log.debug("batch takes the careful path: %s", why)
+            return None
+        except Exception:  # e.g. a concurrent insert of the same post: the careful path sorts it out
+            log.info("fast ingest path failed; retrying post by post", exc_info=True)
+            return None
+        return IngestResult(
+            received=len(posts),
+            stored=done.stored,
+            duplicates=done.duplicates,
+            changed_case_ids=done.case_ids,
+            stored_by=Counter(done.stored_by),
+        )
+
+    def _ingest_carefully(self, posts: Sequence[InboundPost], *, source: str) -> IngestResult:
+        """Post by post, each in a savepoint: handles every shape, and a post that fails is
+        dead-lettered without taking its batch down."""
         result = IngestResult(received=len(posts))
         with Session(self._engine, expire_on_commit=False) as session:
             for post in posts:
@@ -80,10 +110,6 @@ class Ingestor:
                             payload=post.model_dump_json(),
                         )
             session.commit()
-        for (channel, direction), count in result.stored_by.items():
-            metrics.POSTS_INGESTED.labels(channel, direction).inc(count)
-        if self._after_commit and (result.stored or result.updated):
-            self._after_commit(result)
         return result
 
     def dead_letter(self, *, source: str, reason: str, payload: str, location: str | None = None) -> None:
@@ -117,7 +143,7 @@ class Ingestor:
                 result.duplicates += 1
             return
 
-        post = _to_row(inbound)
+        post = Post(**post_row(inbound))
         session.add(post)
         session.flush()
         result.stored += 1
@@ -233,28 +259,6 @@ class Ingestor:
             ruleset_version=decision.ruleset_version,
             new_case=is_new,
         )
-
-
-def _to_row(post: InboundPost) -> Post:
-    return Post(
-        channel=post.channel,
-        platform_id=post.platform_id,
-        account=post.account,
-        author_handle=post.author.handle,
-        author_platform_id=post.author.platform_user_id,
-        author_name=post.author.display_name,
-        author_followers=post.author.followers,
-        author_verified=post.author.verified,
-        text=post.text,
-        lang=post.lang,
-        created_at=post.created_at,
-        url=post.url,
-        in_reply_to=post.in_reply_to,
-        conversation_id=post.conversation_id,
-        direction=post.direction.value,
-        removed=post.removed,
-        raw=post.raw or None,
-    )
 
 
 def _apply_change(session: Session, row: Post, post: InboundPost) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func
@@ -93,14 +94,46 @@ def refresh_case_times(session: Session, case: Case) -> None:
     case.last_inbound_at = inbound[-1][1]
     case.first_response_at = responses[0] if responses else None
     case.last_response_at = responses[-1] if responses else None
-    answered_last = bool(responses) and responses[-1] >= inbound[-1][1]
-    if case.status in OPEN_STATUSES:
-        if answered_last:
-            case.status = CaseStatus.WAITING
-        elif case.status == CaseStatus.WAITING or case.first_response_at is not None:
-            case.status = CaseStatus.OPEN
+    case.status = next_status(case)
     case.updated_at = utcnow()
     session.add(case)
+
+
+class _Timeline(Protocol):
+    status: str
+    first_post_id: int | None
+    first_inbound_at: datetime | None
+    last_inbound_at: datetime | None
+    first_response_at: datetime | None
+    last_response_at: datetime | None
+
+
+def next_status(case: _Timeline) -> str:
+    """Waiting when we spoke last, open once a conversation is under way; closed states stay."""
+    if case.status not in OPEN_STATUSES:
+        return case.status
+    answered_last = (
+        case.last_response_at is not None
+        and case.last_inbound_at is not None
+        and case.last_response_at >= case.last_inbound_at
+    )
+    if answered_last:
+        return CaseStatus.WAITING
+    if case.status == CaseStatus.WAITING or case.first_response_at is not None:
+        return CaseStatus.OPEN
+    return case.status
+
+
+def apply_post_times(case: _Timeline, post_id: int, direction: str, at: datetime) -> None:
+    """The incremental form of refresh_case_times, for a post later than the case's first."""
+    if direction == "inbound":
+        if case.first_inbound_at is None or at < case.first_inbound_at:
+            case.first_inbound_at, case.first_post_id = at, post_id
+        case.last_inbound_at = max(case.last_inbound_at or at, at)
+    elif case.first_inbound_at is not None and at >= case.first_inbound_at:
+        case.first_response_at = min(case.first_response_at or at, at)
+        case.last_response_at = max(case.last_response_at or at, at)
+    case.status = next_status(case)
 
 
 def thread_facts(session: Session, case: Case, post: Post) -> ThreadFacts:
