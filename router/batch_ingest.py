@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from channels.base import Direction, InboundPost
@@ -25,7 +25,10 @@ from rules.facts import AuthorHistory, PostFacts, ThreadFacts
 from rules.outcome import Decision
 
 OPEN = frozenset(s.value for s in OPEN_STATUSES)
-CASE_FIELDS = [c.name for c in Case.__table__.columns]  # type: ignore[attr-defined]
+POSTS: Table = Post.__table__  # type: ignore[attr-defined]  # this module speaks Core, not ORM
+CASES: Table = Case.__table__  # type: ignore[attr-defined]
+P, C = POSTS.c, CASES.c
+CASE_FIELDS = [c.name for c in CASES.columns]
 
 
 class NeedsCarefulPath(Exception):
@@ -70,9 +73,7 @@ def ingest_batch(session: Session, posts: list[InboundPost], router: Router) -> 
     if not fresh:
         return outcome
     keys = [(p.channel, p.platform_id) for p in fresh]
-    if session.execute(
-        select(Post.id).where(tuple_(Post.channel, Post.in_reply_to).in_(keys)).limit(1)
-    ).first():
+    if session.execute(select(P.id).where(tuple_(P.channel, P.in_reply_to).in_(keys)).limit(1)).first():
         raise NeedsCarefulPath("a stored post replies to one of these: it arrived first")
 
     parents = _stored_parents(session, fresh)
@@ -118,8 +119,8 @@ def _drop_repeats(session: Session, posts: list[InboundPost], outcome: BatchOutc
             continue
         seen[key] = post
     stored = session.execute(
-        select(Post.channel, Post.platform_id, Post.text, Post.removed).where(
-            tuple_(Post.channel, Post.platform_id).in_(list(seen))
+        select(P.channel, P.platform_id, P.text, P.removed).where(
+            tuple_(P.channel, P.platform_id).in_(list(seen))
         )
     ).all()
     for channel, platform_id, text, removed in stored:
@@ -135,8 +136,8 @@ def _stored_parents(session: Session, posts: list[InboundPost]) -> dict[tuple[st
     if not wanted:
         return {}
     rows = session.execute(
-        select(Post.channel, Post.platform_id, Post.case_id, Post.direction, Post.in_reply_to).where(
-            tuple_(Post.channel, Post.platform_id).in_(list(wanted))
+        select(P.channel, P.platform_id, P.case_id, P.direction, P.in_reply_to).where(
+            tuple_(P.channel, P.platform_id).in_(list(wanted))
         )
     ).mappings()
     return {(r["channel"], r["platform_id"]): dict(r) for r in rows}
@@ -145,7 +146,7 @@ def _stored_parents(session: Session, posts: list[InboundPost]) -> dict[tuple[st
 def _stored_cases(session: Session, ids: set[int]) -> dict[int, CaseState]:
     if not ids:
         return {}
-    rows = session.execute(select(Case.__table__).where(Case.__table__.c.id.in_(ids))).mappings()  # type: ignore[attr-defined]
+    rows = session.execute(select(CASES).where(C.id.in_(ids))).mappings()
     cases = {r["id"]: CaseState(row=dict(r), is_new=False) for r in rows}
     if any(c.merged_into_id is not None for c in cases.values()):
         raise NeedsCarefulPath("a reply to a merged case")
@@ -186,7 +187,7 @@ def _touch(case: CaseState | None, post: InboundPost) -> CaseState | None:
 
 
 def _new_case_row(post: InboundPost, now: datetime) -> dict[str, Any]:
-    row = {name: None for name in CASE_FIELDS}
+    row: dict[str, Any] = dict.fromkeys(CASE_FIELDS)
     row.update(
         channel=post.channel,
         account=post.account,
@@ -235,7 +236,7 @@ def post_row(post: InboundPost) -> dict[str, Any]:
 def _insert_posts(session: Session, posts: list[InboundPost]) -> list[int]:
 
     rows = [post_row(p) for p in posts]
-    result = session.execute(insert(Post).returning(Post.id, sort_by_parameter_order=True), rows)
+    result = session.execute(insert(POSTS).returning(P.id, sort_by_parameter_order=True), rows)
     return [r[0] for r in result]
 
 
@@ -246,14 +247,14 @@ def _load_thread_facts(session: Session, cases: dict[int, CaseState], placed: li
     ids = list(cases)
     earliest = min(p.created_at for _, p, c in placed if c is not None and not c.is_new) - timedelta(hours=1)
     for case_id, author, count in session.execute(
-        select(Post.case_id, Post.author_handle, func.count())
-        .where(Post.case_id.in_(ids))  # type: ignore[union-attr]
-        .group_by(Post.case_id, Post.author_handle)
+        select(P.case_id, P.author_handle, func.count())
+        .where(P.case_id.in_(ids))
+        .group_by(P.case_id, P.author_handle)
     ):
         cases[case_id].authors.add(author)
         cases[case_id].post_count += count
     for case_id, at in session.execute(
-        select(Post.case_id, Post.created_at).where(Post.case_id.in_(ids), Post.created_at >= earliest)  # type: ignore[union-attr]
+        select(P.case_id, P.created_at).where(P.case_id.in_(ids), P.created_at >= earliest)
     ):
         cases[case_id].recent.append(at)
 
@@ -264,8 +265,8 @@ def _author_histories(session: Session, placed: list[Any]) -> dict[tuple[str, st
     if not authors:
         return {}
     rows = session.execute(
-        select(Case.id, Case.channel, Case.author_handle, Case.status, Case.first_inbound_at).where(
-            tuple_(Case.channel, Case.author_handle).in_(list(authors))
+        select(C.id, C.channel, C.author_handle, C.status, C.first_inbound_at).where(
+            tuple_(C.channel, C.author_handle).in_(list(authors))
         )
     ).mappings()
     found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -279,7 +280,7 @@ def _insert_new_cases(session: Session, placed: list[Any]) -> None:
     if not new:
         return
     rows = [{k: v for k, v in c.row.items() if k != "id"} for c in new]
-    ids = session.execute(insert(Case).returning(Case.id, sort_by_parameter_order=True), rows)
+    ids = session.execute(insert(CASES).returning(C.id, sort_by_parameter_order=True), rows)
     for case, (case_id,) in zip(new, ids, strict=True):
         case.id = case_id
         case.changed = True
@@ -334,9 +335,9 @@ def _route(
         decision = _decide(router, post, case, histories)
         is_new = not case.queue
         if is_new:
-            apply_to_new_case(case, decision)  # type: ignore[arg-type]
+            apply_to_new_case(case, decision)  # a CaseState quacks like a Case
         else:
-            apply_to_open_case(case, decision)  # type: ignore[arg-type]
+            apply_to_open_case(case, decision)
         decisions.append(_decision_row(case.id, post_id, decision, now))
         audits.append(
             _audit(
@@ -413,10 +414,7 @@ def _audit(now: datetime, action: str, case_id: int | None, **details: Any) -> d
 def _link_posts(session: Session, placed: list[Any]) -> None:
     links = [{"pid": post_id, "cid": case.id} for post_id, _, case in placed if case is not None]
     if links:
-        table = Post.__table__  # type: ignore[attr-defined]
-        session.execute(
-            update(table).where(table.c.id == bindparam("pid")).values(case_id=bindparam("cid")), links
-        )
+        session.execute(update(POSTS).where(P.id == bindparam("pid")).values(case_id=bindparam("cid")), links)
 
 
 def _write_rows(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
@@ -432,4 +430,4 @@ def _update_cases(session: Session, cases: dict[int, CaseState]) -> None:
     for case in cases.values():
         case.updated_at = now
         rows.append(dict(case.row))
-    session.execute(update(Case), rows)
+    session.execute(update(Case), rows)  # ORM bulk UPDATE by primary key: one executemany

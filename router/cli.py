@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -18,7 +19,11 @@ from channels.replay import ReplayFormat
 from router import db, logs
 from router.settings import get_settings
 
+if TYPE_CHECKING:
+    from router.services import Services
+
 console = Console()
+
 err_console = Console(stderr=True)
 
 
@@ -36,7 +41,7 @@ def _checked_engine() -> Engine:
     return db.get_engine()
 
 
-def _services_on_current_schema():  # type: ignore[no-untyped-def]
+def _services_on_current_schema() -> Services:
     _checked_engine()
     from router.services import build_services
 

@@ -35,9 +35,11 @@ def erase_author(engine: Engine, *, handle: str, actor: str, channel: str | None
     alias = pseudonym(handle)
     needle = handle.encode()
     with Session(engine) as session:
-        post_filter = [Post.author_handle == handle] + ([Post.channel == channel] if channel else [])
+        post_filter = [col(Post.author_handle) == handle] + (
+            [col(Post.channel) == channel] if channel else []
+        )
         posts = session.exec(
-            update(Post)  # type: ignore[call-overload]
+            update(Post)
             .where(*post_filter)
             .values(
                 text=REDACTED_TEXT,
@@ -48,11 +50,11 @@ def erase_author(engine: Engine, *, handle: str, actor: str, channel: str | None
                 raw=None,
             )
         ).rowcount
-        case_filter = [Case.author_handle == handle] + ([Case.channel == channel] if channel else [])
-        cases = session.exec(update(Case).where(*case_filter).values(author_handle=alias)).rowcount  # type: ignore[call-overload]
-        letters = session.exec(
-            delete(DeadLetter).where(col(DeadLetter.payload).contains(handle))  # type: ignore[call-overload]
-        ).rowcount
+        case_filter = [col(Case.author_handle) == handle] + (
+            [col(Case.channel) == channel] if channel else []
+        )
+        cases = session.exec(update(Case).where(*case_filter).values(author_handle=alias)).rowcount
+        letters = session.exec(delete(DeadLetter).where(col(DeadLetter.payload).contains(handle))).rowcount
         bodies = 0
         for event in session.exec(select(InboxEvent).where(col(InboxEvent.processed_at).is_not(None))).all():
             if needle in event.body:
@@ -79,12 +81,12 @@ def purge_raw_payloads(engine: Engine, *, older_than: datetime) -> tuple[int, in
     (posts whose raw payload was dropped, processed webhook deliveries deleted)."""
     with Session(engine) as session:
         posts = session.exec(
-            update(Post)  # type: ignore[call-overload]
+            update(Post)
             .where(col(Post.ingested_at) < older_than, col(Post.raw).is_not(None))
             .values(raw=None)
         ).rowcount
         deliveries = session.exec(
-            delete(InboxEvent).where(  # type: ignore[call-overload]
+            delete(InboxEvent).where(
                 col(InboxEvent.processed_at).is_not(None), col(InboxEvent.received_at) < older_than
             )
         ).rowcount
