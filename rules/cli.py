@@ -155,7 +155,7 @@ def explain(file: Path | None, text: str | None, post_file: Path | None, as_json
     else:
         facts = _facts_from_options(text or "", options)
     ruleset = _load(file, sla_policies)
-    decision = evaluate(facts, ruleset)
+    decision = evaluate(facts, ruleset, explain=True)
     if as_json:
         click.echo(json.dumps(explanation_json(decision), ensure_ascii=False, indent=1))
     else:

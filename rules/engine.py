@@ -9,6 +9,10 @@ Combination, in evaluation order (`order:` ascending, then file order; files of 
 - `stop: true` on a matching rule: the rules after it are skipped.
 What no rule sets comes from `defaults:`.
 
+`evaluate` returns a Hit for every rule. A matched rule's Hit always says why; with
+`explain=True` every evaluated rule's Hit says why it did not match as well (the `explain` command),
+otherwise that costs nothing on the routing path and the Hit says only that it did not match.
+
 Speed: every phrase of every `words` condition is in one Aho-Corasick automaton. One pass over
 the post finds the phrases present; only rules that need one of those phrases, plus the rules
 that can match without any word ("always" rules), are evaluated.
@@ -24,10 +28,11 @@ from typing import Any
 import ahocorasick
 
 from rules.actions import RISK_MAX, RISK_MIN
+from rules.compiler import Check, compile_check
 from rules.facts import PostFacts
 from rules.model import Defaults, Rule
 from rules.outcome import Decision, Hit
-from rules.text import normalize, whole_word_at
+from rules.text import normalize
 from rules.view import Calendar, PostView
 
 __all__ = ["Defaults", "Rule", "RuleSet", "compile_ruleset", "evaluate"]
@@ -44,6 +49,8 @@ class RuleSet:
     _automaton: Any = field(default=None, repr=False, compare=False)
     _always: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     _idle_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
+    _unmatched_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
+    _checks: tuple[Check, ...] = field(default=(), repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -73,7 +80,15 @@ def compile_ruleset(
     if phrases:
         automaton = ahocorasick.Automaton()
         for phrase in phrases:
-            automaton.add_word(phrase, (phrase, len(phrase), tuple(triggers.get(phrase, ()))))
+            # (phrase, length, rules it triggers, whether each end must sit on a word boundary)
+            value = (
+                phrase,
+                len(phrase),
+                tuple(triggers.get(phrase, ())),
+                phrase[0].isalnum(),
+                phrase[-1].isalnum(),
+            )
+            automaton.add_word(phrase, value)
         automaton.make_automaton()
     used = {r.then.sla for r in ordered if r.then.sla} | {defaults.sla}
     return RuleSet(
@@ -86,21 +101,30 @@ def compile_ruleset(
         _automaton=automaton,
         _always=frozenset(always),
         _idle_hits=tuple(Hit(r.id, False, "none of its words appear") for r in ordered),
+        _unmatched_hits=tuple(Hit(r.id, False, "did not match (explain tells why)") for r in ordered),
+        _checks=tuple(compile_check(r.when) for r in ordered),
     )
 
 
-def evaluate(facts: PostFacts, ruleset: RuleSet) -> Decision:
-    """Pure: the same facts and rule set always give the same decision."""
+def evaluate(facts: PostFacts, ruleset: RuleSet, *, explain: bool = False) -> Decision:
+    """Pure: the same facts and rule set always give the same decision (whatever `explain`)."""
     text = normalize(facts.text)
     found: set[str] = set()
     candidates = set(ruleset._always)
     if ruleset._automaton is not None and text:
-        for end, (phrase, length, rule_indices) in ruleset._automaton.iter(text):
-            if whole_word_at(text, end - length + 1, end + 1):
-                found.add(phrase)
-                candidates.update(rule_indices)
+        last = len(text) - 1
+        for end, (phrase, length, rule_indices, bound_start, bound_end) in ruleset._automaton.iter(text):
+            # whole words only: an alphanumeric end of the phrase must not touch another letter/digit
+            start = end - length + 1
+            if bound_start and start and text[start - 1].isalnum():
+                continue
+            if bound_end and end < last and text[end + 1].isalnum():
+                continue
+            found.add(phrase)
+            candidates.update(rule_indices)
     view = PostView(facts, text, found, ruleset.calendar)
     rules = ruleset.rules
+    checks = ruleset._checks
     hits = list(ruleset._idle_hits)
     queue = sla = None
     priority = None
@@ -114,9 +138,15 @@ def evaluate(facts: PostFacts, ruleset: RuleSet) -> Decision:
         if stopped_by:
             hits[index] = Hit(rule.id, False, f"skipped: `{stopped_by}` stopped evaluation")
             continue
-        ok, because = rule.when.evaluate(view)
-        hits[index] = Hit(rule.id, ok, because)
-        if not ok:
+        if explain:
+            ok, because = rule.when.explain(view)
+            hits[index] = Hit(rule.id, ok, because)
+            if not ok:
+                continue
+        elif checks[index](view, facts, found):
+            hits[index] = Hit(rule.id, True, rule.when.explain(view)[1])
+        else:
+            hits[index] = ruleset._unmatched_hits[index]
             continue
         then = rule.then
         matched.append(rule.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 Number = int | float
 
@@ -40,6 +41,16 @@ class Comparison:
 
     def test(self, value: Number) -> bool:
         return all(op.test(value, args) for op, args in self.clauses)
+
+    def source(self, value: str, k: Any) -> str:
+        """The test as a Python expression over `value` (an expression), for rules/compiler.py."""
+        parts = []
+        for op, args in self.clauses:
+            if op.arity == 2:
+                parts.append(f"({args[0]!r} <= {value} <= {args[1]!r})")
+            else:
+                parts.append(f"({value} {op.symbol} {args[0]!r})")
+        return "(" + " and ".join(parts) + ")"
 
     def describe(self) -> str:
         parts = []

@@ -10,23 +10,27 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACES = re.compile(r"\s+")
-# Variation selectors and zero-width joiner glue do not change what an emoji means here.
-_DROP = dict.fromkeys(map(ord, "\ufe0e\ufe0f\u200b\u200c\u200d\u2060"), None)
+# Combining diacritics (after NFKD), variation selectors and zero-width glue: dropped, so "é" matches
+# "e" and "❤️" matches "❤".
+_MARKS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\ufe0e\ufe0f\u200b-\u200d\u2060]+"
+)
+_QUOTES = re.compile("[\u2018\u2019\u02bc\u201c\u201d]")
 _FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def normalize(text: str) -> str:
     """Lower case, accents removed, quotes unified, whitespace runs collapsed to one space."""
     if text.isascii():
-        return _SPACES.sub(" ", text.lower())
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", stripped.translate(_DROP).translate(_FOLD).casefold())
+        return " ".join(text.lower().split())
+    text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
+    if _QUOTES.search(text):
+        text = text.translate(_FOLD)
+    return " ".join(text.casefold().split())
 
 
 def is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
+    return char.isalnum()
 
 
 def whole_word_at(text: str, start: int, end: int) -> bool:

@@ -12,6 +12,8 @@ class Followers(NumericCondition):
     example = "followers: {at_least: 100000}"
     uses = "author_followers"
 
+    value_source = "f.author_followers"
+
     @staticmethod
     def read(post: PostView) -> int:
         return post.facts.author_followers
@@ -22,6 +24,8 @@ class Verified(FlagCondition):
     summary = "Whether the platform marks the author as verified."
     example = "verified: true"
     uses = "author_verified"
+
+    value_source = "f.author_verified"
 
     @staticmethod
     def read(post: PostView) -> bool:
@@ -34,6 +38,8 @@ class KnownCustomer(FlagCondition):
     example = "known_customer: true"
     uses = "known_customer"
 
+    value_source = "f.known_customer"
+
     @staticmethod
     def read(post: PostView) -> bool:
         return post.facts.known_customer
@@ -45,6 +51,8 @@ class OpenCases(NumericCondition):
     example = "open_cases: {at_least: 1}"
     uses = "history.open_cases"
 
+    value_source = "f.history.open_cases"
+
     @staticmethod
     def read(post: PostView) -> int:
         return post.facts.history.open_cases
@@ -55,6 +63,8 @@ class Cases30d(NumericCondition):
     summary = "How many other cases this author opened in the last 30 days."
     example = "cases_30d: {at_least: 3}"
     uses = "history.cases_30d"
+
+    value_source = "f.history.cases_30d"
 
     @staticmethod
     def read(post: PostView) -> int:

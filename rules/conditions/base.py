@@ -8,13 +8,16 @@ from typing import ClassVar, Self
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from rules.compiler import Constants
 from rules.nodes import Reader, describe, did_you_mean
 from rules.operators import OPERATORS, Comparison, Number
 from rules.view import PostView
 
 
 class Condition(ABC):
-    """`evaluate` returns whether the post passes and, either way, a short reason for `explain`."""
+    """`source` is a Python expression saying whether the post passes, compiled once per rule
+    (rules/compiler.py) for the routing path; `explain` says the same and, either way, why.
+    Both must agree."""
 
     key: ClassVar[str]
     summary: ClassVar[str]
@@ -27,7 +30,11 @@ class Condition(ABC):
     def parse(cls, node: Node, reader: Reader) -> Self | None: ...
 
     @abstractmethod
-    def evaluate(self, post: PostView) -> tuple[bool, str]: ...
+    def source(self, k: Constants) -> str:
+        """An expression over `v` (PostView), `f` (PostFacts), `found` (phrases present)."""
+
+    @abstractmethod
+    def explain(self, post: PostView) -> tuple[bool, str]: ...
 
     def trigger_phrases(self) -> frozenset[str] | None:
         """Normalized phrases of which at least one must be in the post for this to pass, or None
@@ -77,6 +84,7 @@ class NumericCondition(Condition):
     """A number read from the post compared with the shared operator table."""
 
     read: ClassVar[Callable[[PostView], Number]]
+    value_source: ClassVar[str]  # the same value as an expression, e.g. "f.author_followers"
 
     def __init__(self, comparison: Comparison) -> None:
         self.comparison = comparison
@@ -86,7 +94,10 @@ class NumericCondition(Condition):
         comparison = parse_comparison(node, reader, cls.key)
         return None if comparison is None else cls(comparison)
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
+    def source(self, k: Constants) -> str:
+        return self.comparison.source(self.value_source, k)
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
         value = type(self).read(post)
         ok = self.comparison.test(value)
         shown = f"{value:.2f}" if isinstance(value, float) else str(value)
@@ -97,6 +108,7 @@ class FlagCondition(Condition):
     """A yes/no fact of the post: `verified: true`."""
 
     read: ClassVar[Callable[[PostView], bool]]
+    value_source: ClassVar[str]
 
     def __init__(self, expected: bool) -> None:
         self.expected = expected
@@ -106,7 +118,10 @@ class FlagCondition(Condition):
         expected = reader.boolean(node, f"`{cls.key}`")
         return None if expected is None else cls(expected)
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
+    def source(self, k: Constants) -> str:
+        return f"(({self.value_source}) is {self.expected})"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
         value = type(self).read(post)
         return value == self.expected, f"{self.key} is {str(value).lower()}"
 

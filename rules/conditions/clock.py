@@ -8,6 +8,7 @@ from typing import Self
 
 from yaml.nodes import Node, SequenceNode
 
+from rules.compiler import Constants
 from rules.conditions.base import Condition, FlagCondition, choice_list
 from rules.nodes import Reader
 from rules.view import WEEKDAYS, PostView
@@ -60,7 +61,13 @@ class TimeOfDay(Condition):
             return None
         return cls(start, end)
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
+    def source(self, k: Constants) -> str:
+        start, end = k.add(self.start), k.add(self.end)
+        if self.start >= self.end:
+            return f"(v.local.time() >= {start} or v.local.time() < {end})"
+        return f"({start} <= v.local.time() < {end})"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
         now = post.local.time()
         # start >= end wraps midnight (start == end: the whole day)
         wraps = self.start >= self.end
@@ -83,7 +90,10 @@ class Weekday(Condition):
         days = choice_list(node, reader, "weekday", {d: i for i, d in enumerate(WEEKDAYS)})
         return None if days is None else cls(frozenset(days))
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
+    def source(self, k: Constants) -> str:
+        return f"(v.local.weekday() in {k.add(self.days)})"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
         day = post.local.weekday()
         return day in self.days, f"weekday is {WEEKDAYS[day]}"
 
@@ -93,6 +103,7 @@ class BusinessHours(FlagCondition):
     summary = "Whether the post was made within business hours (top-level `business_hours:`)."
     example = "business_hours: false"
     uses = "created_at"
+    value_source = "v.calendar.is_business_hours(v.local)"
 
     @staticmethod
     def read(post: PostView) -> bool:

@@ -6,6 +6,7 @@ from typing import Self
 
 from yaml.nodes import Node
 
+from rules.compiler import Constants
 from rules.conditions.base import Condition
 from rules.nodes import Reader
 from rules.view import PostView
@@ -42,10 +43,13 @@ class All(Condition):
         children = _parse_children(node, reader, cls.key)
         return None if children is None else cls(children)
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
+    def source(self, k: Constants) -> str:
+        return "(" + " and ".join(c.source(k) for c in self.children) + ")"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
         reasons = []
         for child in self.children:
-            ok, because = child.evaluate(post)
+            ok, because = child.explain(post)
             if not ok:
                 return False, because
             reasons.append(because)
@@ -73,10 +77,13 @@ class Any(Condition):
         children = _parse_children(node, reader, cls.key)
         return None if children is None else cls(children)
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
+    def source(self, k: Constants) -> str:
+        return "(" + " or ".join(c.source(k) for c in self.children) + ")"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
         first = ""
         for child in self.children:
-            ok, because = child.evaluate(post)
+            ok, because = child.explain(post)
             if ok:
                 return True, because
             first = first or because
@@ -108,8 +115,11 @@ class Not(Condition):
         child = parse_condition(node, reader)
         return None if child is None else cls(child)
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
-        ok, because = self.child.evaluate(post)
+    def source(self, k: Constants) -> str:
+        return f"(not {self.child.source(k)})"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
+        ok, because = self.child.explain(post)
         return not ok, f"not: {because}"
 
     def all_phrases(self) -> frozenset[str]:

@@ -7,6 +7,7 @@ from typing import Self
 
 from yaml.nodes import Node
 
+from rules.compiler import Constants
 from rules.conditions.base import Condition, NumericCondition
 from rules.nodes import Reader
 from rules.view import PostView
@@ -30,7 +31,12 @@ class _OneOf(Condition):
     def value(self, post: PostView) -> str:
         raise NotImplementedError
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
+    value_source: str
+
+    def source(self, k: Constants) -> str:
+        return f"({self.value_source} in {k.add(self.values)})"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
         value = self.value(post)
         ok = value in self.values
         return ok, f"{self.key} is {value!r}" + ("" if ok else f", not one of {sorted(self.values)}")
@@ -41,6 +47,8 @@ class Channel(_OneOf):
     summary = "The channel the post came from (x, facebook, ...); one name or a list."
     example = "channel: [x, facebook]"
     uses = "channel"
+
+    value_source = "f.channel.lower()"
 
     def value(self, post: PostView) -> str:
         return post.facts.channel.lower()
@@ -55,6 +63,8 @@ class Account(_OneOf):
     @staticmethod
     def clean(value: str) -> str:
         return value.strip().lower().lstrip("@")
+
+    value_source = "f.account.lower().lstrip('@')"
 
     def value(self, post: PostView) -> str:
         return post.facts.account.lower().lstrip("@")
@@ -74,6 +84,8 @@ class Language(_OneOf):
     def clean(value: str) -> str:
         return value.strip().lower().split("-")[0]
 
+    value_source = "v.language"
+
     def value(self, post: PostView) -> str:
         return post.language
 
@@ -87,6 +99,7 @@ class Sentiment(NumericCondition):
     example = "sentiment: {at_most: -0.5}"
     uses = "text"
     cost = 5
+    value_source = "v.sentiment"
 
     @staticmethod
     def read(post: PostView) -> float:

@@ -12,6 +12,8 @@ class ThreadPosts(NumericCondition):
     example = "thread_posts: {at_least: 10}"
     uses = "thread.posts"
 
+    value_source = "f.thread.posts"
+
     @staticmethod
     def read(post: PostView) -> int:
         return post.facts.thread.posts
@@ -23,6 +25,8 @@ class DistinctAuthors(NumericCondition):
     example = "distinct_authors: {at_least: 5}"
     uses = "thread.distinct_authors"
 
+    value_source = "f.thread.distinct_authors"
+
     @staticmethod
     def read(post: PostView) -> int:
         return post.facts.thread.distinct_authors
@@ -33,6 +37,8 @@ class RepliesLastHour(NumericCondition):
     summary = "Replies in the conversation during the hour before this post: a thread taking off."
     example = "replies_last_hour: {at_least: 20}"
     uses = "thread.replies_last_hour"
+
+    value_source = "f.thread.replies_last_hour"
 
     @staticmethod
     def read(post: PostView) -> int:

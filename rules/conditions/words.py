@@ -7,6 +7,7 @@ from typing import Self
 
 from yaml.nodes import Node, SequenceNode
 
+from rules.compiler import Constants
 from rules.conditions.base import Condition
 from rules.nodes import Reader
 from rules.text import normalize
@@ -26,6 +27,7 @@ class Words(Condition):
     def __init__(self, phrases: tuple[str, ...]) -> None:
         self.phrases = phrases  # normalized, in file order
         self._set = frozenset(phrases)
+        self._reasons = {p: f"words matched '{p}'" for p in phrases}  # built once: explain is on the hot path
 
     @classmethod
     def parse(cls, node: Node, reader: Reader) -> Self | None:
@@ -42,11 +44,15 @@ class Words(Condition):
             phrases.append(phrase)
         return cls(tuple(dict.fromkeys(phrases)))
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
-        if self._set.isdisjoint(post.found):
-            return False, "none of its words appear" if len(self.phrases) > 1 else f"no '{self.phrases[0]}'"
-        hit = next(p for p in self.phrases if p in post.found)
-        return True, f"words matched '{hit}'"
+    def source(self, k: Constants) -> str:
+        return f"(not {k.add(self._set)}.isdisjoint(found))"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
+        found = post.found
+        for phrase in self.phrases:
+            if phrase in found:
+                return True, self._reasons[phrase]
+        return False, "none of its words appear" if len(self.phrases) > 1 else f"no '{self.phrases[0]}'"
 
     def trigger_phrases(self) -> frozenset[str]:
         return self._set
@@ -80,7 +86,10 @@ class Regex(Condition):
             reader.error(node, f"`regex`: invalid regular expression {source!r}: {exc}")
             return None
 
-    def evaluate(self, post: PostView) -> tuple[bool, str]:
+    def source(self, k: Constants) -> str:
+        return f"({k.add(self.pattern.search)}(f.text) is not None)"
+
+    def explain(self, post: PostView) -> tuple[bool, str]:
         found = self.pattern.search(post.facts.text)
         if found is None:
             return False, f"regex /{self.pattern.pattern}/ found nothing"

@@ -1,0 +1,37 @@
+"""Each rule's condition compiled to one Python expression: the routing path's boolean test.
+
+`explain()` on the condition objects says why; the compiled check only says whether, without
+building strings or walking objects. Both come from the same condition objects and a test
+(tests/rules/test_compiler.py) holds them to the same answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Set
+from typing import Any
+
+from rules.facts import PostFacts
+from rules.view import PostView
+
+Check = Callable[[PostView, PostFacts, Set[str]], bool]
+
+
+class Constants:
+    """Values the generated code refers to by name (frozensets, compiled patterns, bounds)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {}
+
+    def add(self, value: Any) -> str:
+        name = f"_k{len(self.names)}"
+        self.names[name] = value
+        return name
+
+
+def compile_check(condition: Any) -> Check:
+    """`condition.source(constants)` is an expression over `v` (PostView), `f` (PostFacts) and
+    `found` (the phrases present); it becomes `lambda v, f, found: <expression>`."""
+    constants = Constants()
+    expression = condition.source(constants)
+    check: Check = eval(f"lambda v, f, found: {expression}", {"__builtins__": {}, **constants.names})
+    return check
