@@ -21,8 +21,8 @@ from rules.outcome import Decision
 
 PACKAGED_RULES = Path(__file__).resolve().parent / "default.yaml"
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def default_rules_path() -> Path:
@@ -54,7 +54,7 @@ def _load(file: Path | None, sla_policies: tuple[str, ...] = ()) -> RuleSet:
         return load_ruleset(path, known_sla_policies=known)
     except RuleFileError as exc:
         for problem in exc.problems:
-            err_console.print(escape(str(problem)), soft_wrap=True)
+            err_console.print(escape(str(problem)))
         err_console.print(f"[bold red]{len(exc.problems)} problem(s)[/]; {path} not loaded")
         sys.exit(1)
 

@@ -73,9 +73,12 @@ def parse_sources(
     rules: list[tuple[int, int, Rule]] = []
     settings: dict[str, tuple[str, Node]] = {}
     known = frozenset(known_sla_policies) if known_sla_policies is not None else None
+    unparsed = False
+    written = 0  # rules in the files, valid or not
     for file_index, source in enumerate(sources):
         reader = Reader(str(source.path))
         root = _compose(source, reader)
+        unparsed = unparsed or root is None
         if root is not None:
             top = reader.mapping(root, "the rule file", allowed=TOP_FIELDS)
             for key, node in (top or {}).items():
@@ -90,12 +93,14 @@ def parse_sources(
                         top["version"], f"unsupported rule file version {version}; this engine reads 1"
                     )
             rule_nodes = reader.items(top["rules"], "`rules`") if top and "rules" in top else None
+            written += len(rule_nodes or [])
             for position, item in enumerate(rule_nodes or []):
                 rule = _rule(item, reader, known)
                 if rule is not None:
                     rules.append((file_index, position, rule))
         problems += reader.problems
-    defaults, calendar = _settings(settings, known, problems, str(sources[0].path))
+    file_problems = unparsed  # a file that did not parse may hold the missing sections
+    defaults, calendar = _settings(settings, known, problems, str(sources[0].path), file_problems)
     seen: dict[str, Rule] = {}
     for _, _, rule in rules:
         if rule.id in seen:
@@ -104,12 +109,13 @@ def parse_sources(
                 Problem(
                     rule.file,
                     rule.line,
-                    1,
+                    rule.column,
                     f"duplicate rule id `{rule.id}` (first at {first.file}:{first.line})",
                 )
             )
-        seen[rule.id] = rule
-    if not rules and not problems:
+        else:
+            seen[rule.id] = rule
+    if not written and not file_problems:
         problems.append(Problem(str(path), 1, 1, "no rules: add a `rules:` list"))
     if problems:
         raise RuleFileError(sorted(problems, key=lambda p: (p.file, p.line, p.column)))
@@ -171,6 +177,7 @@ def _rule(node: Node, reader: Reader, known_sla: frozenset[str] | None) -> Rule 
         order=order or 0,
         file=reader.file,
         line=node.start_mark.line + 1,
+        column=node.start_mark.column + 1,
         examples=tuple(examples),
     )
 
@@ -180,9 +187,10 @@ def _settings(
     known_sla: frozenset[str] | None,
     problems: list[Problem],
     first_file: str,
+    file_problems: bool,
 ) -> tuple[Defaults | None, Calendar]:
     defaults = None
-    if "defaults" not in settings:
+    if "defaults" not in settings and not file_problems:
         message = "no `defaults:` section (queue, priority and sla of posts no rule decides)"
         problems.append(Problem(first_file, 1, 1, message))
     if "defaults" in settings:

@@ -19,6 +19,7 @@ class Rule:
     order: int = 0
     file: str = ""
     line: int = 0
+    column: int = 0
     examples: tuple[Example, ...] = ()
 
 

@@ -20,7 +20,7 @@ _KIND = {MappingNode: "a mapping", SequenceNode: "a list", ScalarNode: "a value"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f" — did you mean `{close[0]}`?" if close else ""
 
 
