@@ -48,6 +48,16 @@ def _stop_if_last(conn: redis.Redis, pid: int) -> None:
             c for c in conn.client_list() if c.get("name", "").startswith(CLIENT_PREFIX) and c["name"] != mine
         ]
         if not others:
-            conn.shutdown(save=True)  # the embedded server is Redis 6: no NOW or FORCE
+            _shutdown(conn)
     except redis.RedisError:  # already gone, or going: nothing left to stop
         pass
+
+
+def _shutdown(conn: redis.Redis) -> None:
+    """Keep what can be kept; but a server that cannot save (its folder is gone) must still stop,
+    or it lingers: Redis 6 refuses SIGTERM when its final save fails."""
+    try:
+        conn.shutdown(save=True)
+    except redis.ResponseError:
+        conn.shutdown(nosave=True)
+
