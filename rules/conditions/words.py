@@ -67,7 +67,7 @@ class Regex(Condition):
         "A regular expression (Python syntax) finds a match in the original text; "
         "case-insensitive unless the pattern starts with (?-i)."
     )
-    example = r'regex: "order\s*#?\d{6,}"'
+    example = r"regex: 'order\s*#?\d{6,}'"
     uses = "text"
     cost = 3
 
