@@ -21,8 +21,6 @@ from sqlalchemy.sql.elements import BindParameter
 
 from router.reports.figures import turns_sql
 from router.reports.models import ReportCaseTimes, ReportTurnTimes
-from router.reports.percentiles import Distribution, GroupKey
-from router.reports.percentiles import distributions as percentile_distributions
 from router.reports.query import as_utc, dialect_of, fetch
 from router.reports.scope import ReportFilter, Scope
 
@@ -185,20 +183,3 @@ def _from_epoch(value: Any) -> datetime | None:
 
 def _expanding(name: str) -> BindParameter[Any]:
     return bindparam(name, expanding=True)
-
-
-def distributions(conn: Connection, scope: Scope) -> dict[str, dict[GroupKey, Distribution]]:
-    """Business-time percentiles per group, from the stored per-case figures."""
-    case_join = "JOIN report_case_times b ON b.case_id = c.id"
-    turn_join = "JOIN report_turn_times bt ON bt.case_id = c.id"
-    return {
-        "first_response_s": percentile_distributions(
-            conn, scope, "b.first_response_s", source=scope.from_cases(join=case_join)
-        ),
-        "next_response_s": percentile_distributions(
-            conn, scope, "bt.next_response_s", source=scope.from_cases(join=turn_join)
-        ),
-        "resolution_s": percentile_distributions(
-            conn, scope, "b.resolution_s", source=scope.from_cases(join=case_join)
-        ),
-    }

@@ -1,4 +1,4 @@
-"""Per-group figures computed in SQL: volume, response-time distributions, handoffs, PR pages.
+"""Per-group figures computed in SQL: volume and response-time distributions.
 
 Time figures, in whole seconds:
 - first response: the case's first reply at or after its first customer post, minus that post;
@@ -18,30 +18,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from router.reports import events
-from router.reports.percentiles import Distribution, GroupKey, distributions
+from router.reports.percentiles import TOTAL, Distribution, GroupKey, distributions, distributions_multi
 from router.reports.query import fetch
 from router.reports.scope import Scope
 
-
-def _group_by(scope: Scope) -> str:
-    return f" GROUP BY {', '.join(scope.group_exprs)}" if scope.group_exprs else ""
-
-
-def case_counts(conn: Connection, scope: Scope) -> dict[GroupKey, dict[str, int]]:
-    sql = (
-        f"SELECT {scope.select_keys()}COUNT(*) AS cases, "
-        "SUM(CASE WHEN c.first_response_at IS NOT NULL THEN 1 ELSE 0 END) AS answered, "
-        "SUM(CASE WHEN c.resolved_at IS NOT NULL THEN 1 ELSE 0 END) AS resolved, "
-        f"SUM(CASE WHEN c.page_pr = {scope.dialect.true()} THEN 1 ELSE 0 END) AS pr_pages "
-        f"{scope.from_cases()}{_group_by(scope)}"
-    )
-    n = len(scope.group_exprs)
-    return {
-        tuple(row[:n]): dict(
-            zip(("cases", "answered", "resolved", "pr_pages"), (int(v or 0) for v in row[n:]), strict=True)
-        )
-        for row in fetch(conn, sql, scope)
-    }
+Figures = dict[str, dict[GroupKey, Distribution]]
 
 
 def post_counts(conn: Connection, scope: Scope) -> dict[GroupKey, dict[str, int]]:
@@ -55,23 +36,39 @@ def post_counts(conn: Connection, scope: Scope) -> dict[GroupKey, dict[str, int]
         f"SELECT {scope.select_keys()}"
         "SUM(CASE WHEN p.direction = 'inbound' THEN 1 ELSE 0 END) AS inbound_posts, "
         "SUM(CASE WHEN p.direction = 'outbound' THEN 1 ELSE 0 END) AS replies "
-        f"{scope.from_cases(period_column=None, join=join)}{_group_by(scope)}"
+        f"{scope.from_cases(period_column=None, join=join)}"
+        + (f" GROUP BY {', '.join(scope.group_exprs)}" if scope.group_exprs else "")
     )
     n = len(scope.group_exprs)
-    return {
+    out = {
         tuple(row[:n]): {"inbound_posts": int(row[n] or 0), "replies": int(row[n + 1] or 0)}
         for row in fetch(conn, sql, scope)
     }
+    if n and scope.has_tags:
+        out[TOTAL] = post_counts(conn, scope.regroup()).get(TOTAL, {"inbound_posts": 0, "replies": 0})
+    elif n:
+        out[TOTAL] = {name: sum(v[name] for v in out.values()) for name in ("inbound_posts", "replies")}
+    return out
 
 
-def first_response(conn: Connection, scope: Scope) -> dict[GroupKey, Distribution]:
-    return distributions(
-        conn, scope, scope.dialect.seconds_between("c.first_inbound_at", "c.first_response_at")
+def case_times(conn: Connection, scope: Scope) -> dict[str, Figures]:
+    """First response and resolution, wall-clock and business (stored per case), in one pass."""
+    d = scope.dialect
+    fr, res, b_fr, b_res = distributions_multi(
+        conn,
+        scope,
+        [
+            d.seconds_between("c.first_inbound_at", "c.first_response_at"),
+            d.seconds_between("c.first_inbound_at", "c.resolved_at"),
+            "b.first_response_s",
+            "b.resolution_s",
+        ],
+        source=lambda s: s.from_cases(join="LEFT JOIN report_case_times b ON b.case_id = c.id"),
     )
-
-
-def resolution(conn: Connection, scope: Scope) -> dict[GroupKey, Distribution]:
-    return distributions(conn, scope, scope.dialect.seconds_between("c.first_inbound_at", "c.resolved_at"))
+    return {
+        "first_response_s": {"wall": fr, "business": b_fr},
+        "resolution_s": {"wall": res, "business": b_res},
+    }
 
 
 def turns_sql(scope: Scope) -> str:
@@ -91,16 +88,20 @@ def turns_sql(scope: Scope) -> str:
     )
 
 
-def next_response(conn: Connection, scope: Scope) -> dict[GroupKey, Distribution]:
-    join = f"JOIN ({turns_sql(scope)}) turn ON turn.case_id = c.id AND turn.post_id <> c.first_post_id"
-    return distributions(conn, scope, "turn.next_reply_at - turn.at", source=scope.from_cases(join=join))
+def turn_times(conn: Connection, scope: Scope) -> Figures:
+    """Next response per customer turn, wall-clock and business (stored per turn)."""
 
+    def source(s: Scope) -> str:
+        join = (
+            f"JOIN ({turns_sql(s)}) turn ON turn.case_id = c.id AND turn.post_id <> c.first_post_id "
+            "LEFT JOIN report_turn_times bt ON bt.post_id = turn.post_id"
+        )
+        return s.from_cases(join=join)
 
-def handoff_counts(conn: Connection, scope: Scope) -> dict[GroupKey, int]:
-    join = f"JOIN audit_events e ON e.case_id = c.id AND e.action IN {events.sql_list(events.HANDOFF)}"
-    sql = f"SELECT {scope.select_keys()}COUNT(*) {scope.from_cases(join=join)}{_group_by(scope)}"
-    n = len(scope.group_exprs)
-    return {tuple(row[:n]): int(row[n]) for row in fetch(conn, sql, scope)}
+    wall, business = distributions_multi(
+        conn, scope, ["turn.next_reply_at - turn.at", "bt.next_response_s"], source=source
+    )
+    return {"wall": wall, "business": business}
 
 
 def pr_ack(conn: Connection, scope: Scope) -> dict[GroupKey, Distribution]:
@@ -114,8 +115,9 @@ def pr_ack(conn: Connection, scope: Scope) -> dict[GroupKey, Distribution]:
         ") pg ON pg.case_id = c.id"
     )
     value = d.seconds_between("COALESCE(pg.paged_at, c.first_inbound_at)", "pg.acked_at")
-    source = scope.from_cases(join=join, where=f"c.page_pr = {d.true()}")
-    return distributions(conn, scope, value, source=source)
+    return distributions(
+        conn, scope, value, source=lambda s: s.from_cases(join=join, where=f"c.page_pr = {d.true()}")
+    )
 
 
 def handoff_flows(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
@@ -133,23 +135,7 @@ def handoff_flows(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
     )
     sql = (
         f"SELECT {source} AS src, {target} AS dst, COUNT(DISTINCT e.id) AS n "
-        f"{scope.from_cases(period_column=None, join=join)} GROUP BY {source}, {target} ORDER BY n DESC"
+        f"{scope.regroup().from_cases(period_column=None, join=join)} "
+        f"GROUP BY {source}, {target} ORDER BY n DESC"
     )
     return [{"from": src, "to": dst, "count": int(n)} for src, dst, n in fetch(conn, sql, scope)]
-
-
-BUCKETS = ((300, "< 5 min"), (900, "5-15 min"), (3600, "15-60 min"), (14400, "1-4 h"), (86400, "4-24 h"))
-
-
-def first_response_histogram(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
-    """How many answered cases got their first response within each band (wall-clock)."""
-    seconds = scope.dialect.seconds_between("c.first_inbound_at", "c.first_response_at")
-    bands = " ".join(f"WHEN {seconds} < {limit} THEN {i}" for i, (limit, _) in enumerate(BUCKETS))
-    band = f"CASE {bands} ELSE {len(BUCKETS)} END"
-    sql = (
-        f"SELECT {band} AS band, COUNT(DISTINCT c.id) "
-        f"{scope.from_cases(where='c.first_response_at IS NOT NULL')} GROUP BY {band}"
-    )
-    counts = {int(b): int(n) for b, n in fetch(conn, sql, scope)}
-    labels = [label for _, label in BUCKETS] + ["≥ 1 day"]
-    return [{"band": label, "cases": counts.get(i, 0)} for i, label in enumerate(labels)]

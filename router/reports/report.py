@@ -11,14 +11,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from router.reports import business, figures, timeline
-from router.reports.percentiles import EMPTY, Distribution, GroupKey
+from router.reports.percentiles import EMPTY, TOTAL, Distribution, GroupKey
 from router.reports.query import dialect_of
 from router.reports.scope import ReportFilter, Scope
-from router.reports.sla import breached_cases, sla_counts
+from router.reports.sla import breached_cases, case_figures
 from rules.outcome import Priority
 
 PERCENTILE_METHOD = "nearest-rank: the value at 1-based position ceil(p/100 * n) of the sorted values"
 BREACH_LIST_LIMIT = 500
+REPORT_WORK_MEM = "64MB"
 TIME_FIGURES = ("first_response_s", "next_response_s", "resolution_s")
 
 
@@ -26,8 +27,9 @@ def build_report(engine: Engine, flt: ReportFilter) -> dict[str, Any]:
     business.refresh(engine, flt)
     with engine.connect() as conn:
         scope = Scope(dialect_of(conn), flt)
-        groups = _groups(conn, scope)
-        totals = _groups(conn, scope.regroup())
+        if scope.dialect.is_pg:  # the ranking sorts stay in memory; SET LOCAL ends with this read
+            conn.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        groups, totals = _groups(conn, scope)
         bounds = timeline.period_bounds(conn, scope)
         out: dict[str, Any] = {
             "period": {
@@ -40,50 +42,43 @@ def build_report(engine: Engine, flt: ReportFilter) -> dict[str, Any]:
                 "timezone": "UTC",
             },
             "groups": groups,
-            "totals": totals[0] if totals else _empty_group({}),
+            "totals": totals,
             "handoffs": figures.handoff_flows(conn, scope),
             "breaches_list": breached_cases(conn, scope, limit=BREACH_LIST_LIMIT),
-            "first_response_histogram": figures.first_response_histogram(conn, scope.regroup()),
+            "first_response_histogram": totals.pop("histogram"),
             "heatmap": timeline.heatmap(conn, scope),
             "trend": timeline.trend(conn, scope, *bounds) if bounds else [],
             "backlog": timeline.backlog(conn, scope, *bounds) if bounds else [],
         }
+        for group in groups:
+            group.pop("histogram", None)
     return out
 
 
-def _groups(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
-    cases = figures.case_counts(conn, scope)
+def _groups(conn: Connection, scope: Scope) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(one dict per group, the totals); every figure comes from a handful of grouped queries."""
+    counts = case_figures(conn, scope)
     posts = figures.post_counts(conn, scope)
-    sla = sla_counts(conn, scope)
-    handoffs = figures.handoff_counts(conn, scope)
-    wall: dict[str, dict[GroupKey, Distribution]] = {
-        "first_response_s": figures.first_response(conn, scope),
-        "next_response_s": figures.next_response(conn, scope),
-        "resolution_s": figures.resolution(conn, scope),
-    }
-    biz = business.distributions(conn, scope)
+    times = {**figures.case_times(conn, scope), "next_response_s": figures.turn_times(conn, scope)}
     ack = figures.pr_ack(conn, scope)
-    names = scope.flt.group_by if scope.exprs is None else ()
-    out = []
-    for key in sorted(set(cases) | set(posts), key=_sort_key):
-        group = _empty_group(_key(names, key))
-        group.update(cases.get(key, {}))
+    names = scope.flt.group_by
+
+    def build(key: GroupKey, labelled: dict[str, Any]) -> dict[str, Any]:
+        group = _empty_group(labelled)
+        found = counts.get(key)
+        if found:
+            group.update({k: v for k, v in found.items() if k != "_raw"})
+            fr = found["sla"]["first_response"]
+            group["sla_met_pct"], group["breaches"] = fr["met_pct"], fr["breached"]
         group.update(posts.get(key, {}))
-        for figure, by_group in wall.items():
-            group[figure] = {
-                "wall": _dist(by_group.get(key)),
-                "business": _dist(biz.get(figure, {}).get(key)),
-            }
-        fr = sla.get(key, {})
-        if fr:
-            group["sla"] = {"first_response": fr["first_response"], "resolution": fr["resolution"]}
-            group["sla_met_pct"] = fr["first_response"]["met_pct"]
-            group["breaches"] = fr["first_response"]["breached"]
-            group["breach_causes"] = fr["breach_causes"]
-        group["handoffs"] = handoffs.get(key, 0)
+        for figure, clocks in times.items():
+            group[figure] = {clock: _dist(by_key.get(key)) for clock, by_key in clocks.items()}
         group["pr_ack_s"] = _dist(ack.get(key))
-        out.append(group)
-    return out
+        return group
+
+    keys = [k for k in set(counts) | set(posts) if len(k) == len(names)] if names else []
+    groups = [build(k, _key(names, k)) for k in sorted(keys, key=_sort_key)]
+    return groups, build(TOTAL, {})
 
 
 def _empty_group(key: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +93,8 @@ def _empty_group(key: dict[str, Any]) -> dict[str, Any]:
         "breaches": 0,
         "breach_causes": {"unassigned": 0, "assigned_unanswered": 0, "waiting_approval": 0},
         "pr_pages": 0,
+        "sla": {},
+        "histogram": [],
         **{figure: {"wall": _dist(None), "business": _dist(None)} for figure in TIME_FIGURES},
         "handoffs": 0,
         "pr_ack_s": _dist(None),

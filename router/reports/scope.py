@@ -63,7 +63,14 @@ class Scope:
     def group_exprs(self) -> list[str]:
         if self.exprs is not None:
             return list(self.exprs)
-        return [DIMENSIONS[name] for name in self.flt.group_by]
+        # byte order sorts several times faster than a locale's, and groups need no locale
+        collate = ' COLLATE "C"' if self.dialect.is_pg else ""
+        return [DIMENSIONS[n] + ("" if n == "priority" else collate) for n in self.flt.group_by]
+
+    @property
+    def has_tags(self) -> bool:
+        """Grouped by tag: a case counts once per tag, so totals need their own query."""
+        return any(expr.startswith("tg.value") for expr in self.group_exprs)
 
     def regroup(self, *exprs: str) -> Scope:
         return Scope(self.dialect, self.flt, exprs)
@@ -78,7 +85,7 @@ class Scope:
     def from_cases(
         self, *, period_column: str | None = "c.first_inbound_at", join: str = "", where: str = ""
     ) -> str:
-        uses_tags = "tag" in self.flt.where or "tg.value" in self.group_exprs
+        uses_tags = "tag" in self.flt.where or self.has_tags
         joins = (self.dialect.tag_join("c") if uses_tags else "") + " " + join
         clauses = ["c.merged_into_id IS NULL", "c.first_inbound_at IS NOT NULL", *([where] if where else [])]
         if period_column and self.flt.start:

@@ -40,8 +40,18 @@ def _breached(done: str, due: str) -> str:
     )
 
 
-def cause_sql(dialect_true: str) -> tuple[str, str]:
+def cause_sql(scope: Scope) -> tuple[str, str]:
     """(a LEFT JOIN of per-case event facts as `ev`, the CASE expression naming the cause)."""
+    dialect_true = scope.dialect.true()
+    period = "".join(
+        clause
+        for clause, on in (
+            (" AND x.first_inbound_at >= :p_start", scope.flt.start),
+            (" AND x.first_inbound_at < :p_end", scope.flt.end),
+        )
+        if on
+    )
+    handoff = events.sql_list(events.HANDOFF)
     claim, release = events.sql_list(events.CLAIM), events.sql_list(events.RELEASE)
     asked, done = events.sql_list(events.APPROVAL_REQUESTED), events.sql_list(events.APPROVAL_DONE)
     by_due = "e.at <= x.first_response_due_at"
@@ -52,9 +62,10 @@ def cause_sql(dialect_true: str) -> tuple[str, str]:
         f"MAX(CASE WHEN e.action IN {claim} AND {by_due} THEN e.at END) AS last_claim, "
         f"MAX(CASE WHEN e.action IN {release} AND {by_due} THEN e.at END) AS last_release, "
         f"SUM(CASE WHEN e.action IN {asked} AND {by_due} THEN 1 ELSE 0 END) AS asked, "
-        f"SUM(CASE WHEN e.action IN {done} AND {by_due} THEN 1 ELSE 0 END) AS answered "
-        "FROM audit_events e JOIN cases x ON x.id = e.case_id "
-        f"WHERE e.action IN {events.sql_list(events.CLAIM + events.RELEASE)} "
+        f"SUM(CASE WHEN e.action IN {done} AND {by_due} THEN 1 ELSE 0 END) AS answered, "
+        f"SUM(CASE WHEN e.action IN {handoff} THEN 1 ELSE 0 END) AS handoffs "
+        f"FROM audit_events e JOIN cases x ON x.id = e.case_id{period} "
+        f"WHERE e.action IN {events.sql_list(events.CLAIM + events.RELEASE + events.HANDOFF)} "
         f"OR e.action IN {events.sql_list(events.APPROVAL_REQUESTED + events.APPROVAL_DONE)} "
         "GROUP BY e.case_id) ev ON ev.case_id = c.id"
     )
@@ -76,35 +87,75 @@ def cause_sql(dialect_true: str) -> tuple[str, str]:
     return facts, cause
 
 
-def sla_counts(conn: Connection, scope: Scope) -> dict[GroupKey, dict[str, Any]]:
+BANDS = ((300, "< 5 min"), (900, "5-15 min"), (3600, "15-60 min"), (14400, "1-4 h"), (86400, "4-24 h"))
+BAND_LABELS = [label for _, label in BANDS] + [">= 1 day"]
+COUNTS = ("cases", "answered", "resolved", "pr_pages", "handoffs")
+TARGETS = ("fr_met", "fr_breached", "fr_targets", "res_met", "res_breached", "res_targets")
+
+
+def case_figures(conn: Connection, scope: Scope) -> dict[GroupKey, dict[str, Any]]:
+    """Every count per group in one pass over the scope's cases (and TOTAL () when grouped)."""
     keys = scope.key_names()
     fr = ("c.first_response_at", "c.first_response_due_at")
     res = ("c.resolved_at", "c.resolution_due_at")
-    facts, cause = cause_sql(scope.dialect.true())
+    facts, cause = cause_sql(scope)
     breached_fr = _breached(*fr)
-    cause_counts = ", ".join(
-        f"SUM(CASE WHEN ({breached_fr}) = 1 AND ({cause}) = '{name}' THEN 1 ELSE 0 END) AS {name}"
-        for name in CAUSES
-    )
-    sql = (
-        f"SELECT {scope.select_keys()}"
-        f"SUM({_met(*fr)}) AS fr_met, SUM({breached_fr}) AS fr_breached, "
-        f"SUM(CASE WHEN c.first_response_due_at IS NOT NULL THEN 1 ELSE 0 END) AS fr_targets, "
-        f"SUM({_met(*res)}) AS res_met, SUM({_breached(*res)}) AS res_breached, "
-        f"SUM(CASE WHEN c.resolution_due_at IS NOT NULL THEN 1 ELSE 0 END) AS res_targets, "
-        f"{cause_counts} "
-        f"{scope.from_cases(join=facts)}" + (f" GROUP BY {', '.join(scope.group_exprs)}" if keys else "")
+    seconds = scope.dialect.seconds_between("c.first_inbound_at", "c.first_response_at")
+    columns = [
+        "COUNT(*)",
+        "SUM(CASE WHEN c.first_response_at IS NOT NULL THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN c.resolved_at IS NOT NULL THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN c.page_pr = {scope.dialect.true()} THEN 1 ELSE 0 END)",
+        "SUM(COALESCE(ev.handoffs, 0))",
+        f"SUM({_met(*fr)})",
+        f"SUM({breached_fr})",
+        "SUM(CASE WHEN c.first_response_due_at IS NOT NULL THEN 1 ELSE 0 END)",
+        f"SUM({_met(*res)})",
+        f"SUM({_breached(*res)})",
+        "SUM(CASE WHEN c.resolution_due_at IS NOT NULL THEN 1 ELSE 0 END)",
+        *(
+            f"SUM(CASE WHEN ({breached_fr}) = 1 AND ({cause}) = '{name}' THEN 1 ELSE 0 END)"
+            for name in CAUSES
+        ),
+    ]
+    low = 0
+    for limit, _ in BANDS:
+        columns.append(f"SUM(CASE WHEN {seconds} >= {low} AND {seconds} < {limit} THEN 1 ELSE 0 END)")
+        low = limit
+    columns.append(f"SUM(CASE WHEN {seconds} >= {low} THEN 1 ELSE 0 END)")
+    sql = f"SELECT {scope.select_keys()}{', '.join(columns)} {scope.from_cases(join=facts)}" + (
+        f" GROUP BY {', '.join(scope.group_exprs)}" if keys else ""
     )
     out: dict[GroupKey, dict[str, Any]] = {}
     for row in fetch(conn, sql, scope):
-        key, m = tuple(row[: len(keys)]), [int(v or 0) for v in row[len(keys) :]]
-        fr_met, fr_breached, fr_targets, res_met, res_breached, res_targets, *causes = m
-        out[key] = {
+        key, values = tuple(row[: len(keys)]), [int(v or 0) for v in row[len(keys) :]]
+        out[key] = _figures(values)
+    if keys:
+        if scope.has_tags:
+            out[()] = case_figures(conn, scope.regroup()).get((), _figures([0] * len(columns)))
+        else:
+            out[()] = _figures(
+                [sum(col) for col in zip(*(f["_raw"] for f in out.values()), strict=True)]
+                or [0] * len(columns)
+            )
+    return out
+
+
+def _figures(values: list[int]) -> dict[str, Any]:
+    counts = dict(zip(COUNTS, values, strict=False))
+    fr_met, fr_breached, fr_targets, res_met, res_breached, res_targets = values[5:11]
+    causes = values[11 : 11 + len(CAUSES)]
+    bands = values[11 + len(CAUSES) :]
+    return {
+        **counts,
+        "_raw": values,
+        "sla": {
             "first_response": _target(fr_met, fr_breached, fr_targets),
             "resolution": _target(res_met, res_breached, res_targets),
-            "breach_causes": dict(zip(CAUSES, causes, strict=True)),
-        }
-    return out
+        },
+        "breach_causes": dict(zip(CAUSES, causes, strict=True)),
+        "histogram": [{"band": label, "cases": n} for label, n in zip(BAND_LABELS, bands, strict=True)],
+    }
 
 
 def _target(met: int, breached: int, targets: int) -> dict[str, Any]:
@@ -119,7 +170,7 @@ def _target(met: int, breached: int, targets: int) -> dict[str, Any]:
 
 def breached_cases(conn: Connection, scope: Scope, *, limit: int = 500) -> list[dict[str, Any]]:
     """The first-response breaches behind the figures, with their cause, oldest first."""
-    facts, cause = cause_sql(scope.dialect.true())
+    facts, cause = cause_sql(scope)
     breached = _breached("c.first_response_at", "c.first_response_due_at") + " = 1"
     sql = (
         f"SELECT c.id, c.queue, c.channel, c.account, c.assignee, c.first_response_due_at, "

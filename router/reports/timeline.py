@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam
 from sqlalchemy.sql.elements import BindParameter
 
-from router.reports.percentiles import distributions
+from router.reports.percentiles import distributions_multi
 from router.reports.query import as_utc, fetch
 from router.reports.scope import Scope
-from router.reports.sla import sla_counts
+from router.reports.sla import case_figures
 from router.timeutil import UTCDateTime
 
 MAX_DAYS = 400
@@ -42,70 +42,60 @@ def _days(start: datetime, end: datetime) -> list[date]:
 
 def trend(conn: Connection, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
     by_day = scope.regroup(scope.dialect.day("c.first_inbound_at"))
-    counts = {
-        row[0]: (int(row[1]), int(row[2] or 0))
-        for row in fetch(
-            conn,
-            "SELECT g0, COUNT(*), SUM(CASE WHEN first_response_at IS NOT NULL THEN 1 ELSE 0 END) FROM ("
-            f"SELECT DISTINCT {by_day.select_keys()}c.id, c.first_response_at {by_day.from_cases()}"
-            ") x GROUP BY g0",
-            by_day,
-        )
-    }
+    counts = case_figures(conn, by_day)
     seconds = by_day.dialect.seconds_between("c.first_inbound_at", "c.first_response_at")
-    p50 = distributions(conn, by_day, seconds)
-    breaches = sla_counts(conn, by_day)
+    p50 = distributions_multi(conn, by_day, [seconds], totals=False)[0]
     out = []
     for day in _days(start, end):
-        key = day.isoformat()
-        cases, answered = counts.get(key, (0, 0))
+        key = (day.isoformat(),)
+        found = counts.get(key)
         out.append(
             {
-                "day": key,
-                "cases": cases,
-                "answered": answered,
-                "first_response_p50_s": p50[(key,)]["p50"] if (key,) in p50 else None,
-                "breaches": breaches[(key,)]["first_response"]["breached"] if (key,) in breaches else 0,
+                "day": day.isoformat(),
+                "cases": found["cases"] if found else 0,
+                "answered": found["answered"] if found else 0,
+                "first_response_p50_s": p50[key]["p50"] if key in p50 else None,
+                "breaches": found["sla"]["first_response"]["breached"] if found else 0,
             }
         )
     return out
 
 
 def backlog(conn: Connection, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Cases open (not resolved) and cases still without a first response at the end of each day."""
+    """Cases open (not resolved) and cases still without a first response at the end of each day:
+    what was open when the period began, plus arrivals, minus resolutions (or first responses)."""
     d, unscoped = scope.dialect, scope.regroup()
-    before = {"b_start": start}
-    carry = fetch(
-        conn,
-        "SELECT SUM(CASE WHEN c.resolved_at IS NULL OR c.resolved_at >= :b_start THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN c.first_response_at IS NULL OR c.first_response_at >= :b_start THEN 1 ELSE 0 END) "
-        f"{unscoped.from_cases(period_column=None, where='c.first_inbound_at < :b_start')}",
-        unscoped,
-        before,
-        [_bind("b_start")],
-    )[0]
-    open_now, unanswered_now = int(carry[0] or 0), int(carry[1] or 0)
-    deltas: dict[str, list[int]] = {}
-    for column, slot, sign in (
-        ("c.first_inbound_at", (0, 1), 1),
-        ("c.resolved_at", (0,), -1),
-        ("c.first_response_at", (1,), -1),
+    window = {"b_start": start, "b_end": end}
+    binds = [_bind("b_start"), _bind("b_end")]
+    parts = []
+    for kind, column in (
+        ("arrived", "c.first_inbound_at"),
+        ("resolved", "c.resolved_at"),
+        ("answered", "c.first_response_at"),
     ):
-        sql = (
-            f"SELECT {d.day(column)} AS day, COUNT(*) "
-            f"{unscoped.from_cases(period_column=None, where=f'{column} >= :b_start AND {column} < :b_end')} "
-            f"GROUP BY {d.day(column)}"
+        inside = f"{column} >= :b_start AND {column} < :b_end"
+        before = f"{column} < :b_start"
+        parts.append(
+            f"SELECT '{kind}' AS kind, {d.day(column)} AS day "
+            f"{unscoped.from_cases(period_column=None, where=inside)}"
         )
-        for day, n in fetch(
-            conn, sql, unscoped, {**before, "b_end": end}, [_bind("b_start"), _bind("b_end")]
-        ):
-            for i in slot:
-                deltas.setdefault(day, [0, 0])[i] += sign * int(n)
+        parts.append(
+            f"SELECT '{kind}_before' AS kind, NULL AS day "
+            + unscoped.from_cases(period_column=None, where=before)
+        )
+    sql = f"SELECT kind, day, COUNT(*) FROM ({' UNION ALL '.join(parts)}) x GROUP BY kind, day"
+    per_day: dict[tuple[str, str | None], int] = {
+        (kind, day): int(n) for kind, day, n in fetch(conn, sql, unscoped, window, binds)
+    }
+    open_now = per_day.get(("arrived_before", None), 0) - per_day.get(("resolved_before", None), 0)
+    unanswered = per_day.get(("arrived_before", None), 0) - per_day.get(("answered_before", None), 0)
     out = []
     for day in _days(start, end):
-        change = deltas.get(day.isoformat(), [0, 0])
-        open_now, unanswered_now = open_now + change[0], unanswered_now + change[1]
-        out.append({"day": day.isoformat(), "open": open_now, "unanswered": unanswered_now})
+        key = day.isoformat()
+        arrived = per_day.get(("arrived", key), 0)
+        open_now += arrived - per_day.get(("resolved", key), 0)
+        unanswered += arrived - per_day.get(("answered", key), 0)
+        out.append({"day": key, "open": open_now, "unanswered": unanswered})
     return out
 
 
