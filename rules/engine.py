@@ -28,7 +28,7 @@ from typing import Any
 import ahocorasick
 
 from rules.actions import RISK_MAX, RISK_MIN
-from rules.compiler import Check, compile_check
+from rules.compiler import Batch, Check, compile_batch, compile_check
 from rules.facts import PostFacts
 from rules.model import Defaults, Rule
 from rules.outcome import Decision, Hit
@@ -51,6 +51,8 @@ class RuleSet:
     _idle_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
     _unmatched_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
     _checks: tuple[Check, ...] = field(default=(), repr=False, compare=False)
+    _always_batch: Batch | None = field(default=None, repr=False, compare=False)
+    _base_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)  # idle, or unmatched if always
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -91,6 +93,8 @@ def compile_ruleset(
             automaton.add_word(phrase, value)
         automaton.make_automaton()
     used = {r.then.sla for r in ordered if r.then.sla} | {defaults.sla}
+    idle = tuple(Hit(r.id, False, "none of its words appear") for r in ordered)
+    unmatched = tuple(Hit(r.id, False, "did not match (explain tells why)") for r in ordered)
     return RuleSet(
         version=version,
         source=source,
@@ -100,32 +104,51 @@ def compile_ruleset(
         sla_policies_used=frozenset(used),
         _automaton=automaton,
         _always=frozenset(always),
-        _idle_hits=tuple(Hit(r.id, False, "none of its words appear") for r in ordered),
-        _unmatched_hits=tuple(Hit(r.id, False, "did not match (explain tells why)") for r in ordered),
+        _idle_hits=idle,
+        _unmatched_hits=unmatched,
         _checks=tuple(compile_check(r.when) for r in ordered),
+        _always_batch=compile_batch([(i, ordered[i].when) for i in sorted(always)]),
+        _base_hits=tuple(unmatched[i] if i in always else idle[i] for i in range(len(ordered))),
     )
+
+
+def _scan(text: str, ruleset: RuleSet) -> tuple[set[str], set[int]]:
+    """The rule set's phrases present in the normalized text as whole words, and the rules they
+    make candidates."""
+    found: set[str] = set()
+    triggered: set[int] = set()
+    if ruleset._automaton is None or not text:
+        return found, triggered
+    last = len(text) - 1
+    for end, (phrase, length, rule_indices, bound_start, bound_end) in ruleset._automaton.iter(text):
+        # whole words only: an alphanumeric end of the phrase must not touch another letter or digit
+        start = end - length + 1
+        if bound_start and start and text[start - 1].isalnum():
+            continue
+        if bound_end and end < last and text[end + 1].isalnum():
+            continue
+        found.add(phrase)
+        triggered.update(rule_indices)
+    return found, triggered
 
 
 def evaluate(facts: PostFacts, ruleset: RuleSet, *, explain: bool = False) -> Decision:
     """Pure: the same facts and rule set always give the same decision (whatever `explain`)."""
     text = normalize(facts.text)
-    found: set[str] = set()
-    candidates = set(ruleset._always)
-    if ruleset._automaton is not None and text:
-        last = len(text) - 1
-        for end, (phrase, length, rule_indices, bound_start, bound_end) in ruleset._automaton.iter(text):
-            # whole words only: an alphanumeric end of the phrase must not touch another letter/digit
-            start = end - length + 1
-            if bound_start and start and text[start - 1].isalnum():
-                continue
-            if bound_end and end < last and text[end + 1].isalnum():
-                continue
-            found.add(phrase)
-            candidates.update(rule_indices)
+    found, candidates = _scan(text, ruleset)
     view = PostView(facts, text, found, ruleset.calendar)
     rules = ruleset.rules
+    if explain:
+        hits = list(ruleset._idle_hits)
+        candidates |= ruleset._always
+        passed_always: list[int] = []
+    else:
+        # the "always" rules are tested in one call; only those that pass join the loop
+        hits = list(ruleset._base_hits)
+        passed_always = ruleset._always_batch(view, facts, found) if ruleset._always else []
+        candidates.update(passed_always)
     checks = ruleset._checks
-    hits = list(ruleset._idle_hits)
+    always = ruleset._always
     queue = sla = None
     priority = None
     tags: dict[str, None] = {}
@@ -143,7 +166,7 @@ def evaluate(facts: PostFacts, ruleset: RuleSet, *, explain: bool = False) -> De
             hits[index] = Hit(rule.id, ok, because)
             if not ok:
                 continue
-        elif checks[index](view, facts, found):
+        elif index in always or checks[index](view, facts, found):
             hits[index] = Hit(rule.id, True, rule.when.explain(view)[1])
         else:
             hits[index] = ruleset._unmatched_hits[index]
