@@ -107,3 +107,29 @@ def test_command_replays_stored_posts(engine, tmp_path: Path) -> None:
 def test_since_must_be_a_span(tmp_path: Path) -> None:
     result = CliRunner().invoke(rules_group, ["backtest", str(PACKAGED_RULES), "--since", "yesterday"])
     assert result.exit_code == 2 and "30m, 24h, 7d or 2w" in result.output
+
+
+def test_thread_and_history_are_rebuilt_as_they_were_at_the_post() -> None:
+    from types import SimpleNamespace
+
+    from rules.cli_backtest import _history, _thread
+
+    t = datetime(2026, 3, 4, 12, tzinfo=UTC)
+    events = [
+        (t - timedelta(hours=3), "jo"),
+        (t - timedelta(minutes=50), "acme"),
+        (t, "jo"),
+        (t + timedelta(1), "al"),
+    ]
+    thread = _thread(events, t)
+    assert (thread.posts, thread.distinct_authors, thread.replies_last_hour) == (3, 2, 1)
+
+    def case(id_: int, days_ago: float, resolved_days_ago: float | None = None):  # type: ignore[no-untyped-def]
+        resolved = t - timedelta(days=resolved_days_ago) if resolved_days_ago is not None else None
+        return SimpleNamespace(
+            id=id_, created_at=t - timedelta(days=days_ago), resolved_at=resolved, status="open"
+        )
+
+    history, known = _history([case(1, 40, 39), case(2, 10), case(3, 5, -1), case(4, 0), case(5, -1)], 4, t)
+    assert (history.open_cases, history.cases_30d, known) == (2, 2, True)
+    assert _history([case(4, 0)], 4, t) == (_history([], None, t)[0], False)
