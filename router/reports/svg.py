@@ -27,7 +27,8 @@ def chart(
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" class="chart">']
     out.append(f"<title>{escape(title)}</title>")
     top = _scale([v for _, values, _ in bars for v in values])
-    out.append(_axis(top, PAD_L - 4, "end"))
+    if bars:
+        out.append(_axis(top, PAD_L - 4, "end"))
     bar_w = step * 0.8 / max(len(bars), 1)
     for j, (name, values, colour) in enumerate(bars):
         for i, v in enumerate(values):
