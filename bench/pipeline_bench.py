@@ -242,8 +242,9 @@ def copy_baseline(dsn: str, count: int) -> float:
                     )
             with conn.cursor().copy(
                 "COPY copy_posts (id, channel, platform_id, account, author_handle, author_followers, "
-                "author_verified, text, created_at, in_reply_to, direction, removed, raw, case_id, ingested_at) "
-                "FROM STDIN"
+                "author_verified, text, created_at, in_reply_to, direction, removed, raw, case_id, "
+                "ingested_at) FROM STDIN"
+
             ) as copy:
                 for i, p in enumerate(posts, start=1):
                     copy.write_row(
