@@ -201,8 +201,10 @@ def _new_case_row(post: InboundPost, now: datetime) -> dict[str, Any]:
         risk=0.0,
         page_pr=False,
         needs_approval=False,
+        sla_pauses=[],
         created_at=now,
         updated_at=now,
+
     )
     return row
 

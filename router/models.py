@@ -69,7 +69,9 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_cases_status_queue", "status", "queue"),
         Index("ix_cases_author", "channel", "author_handle", "created_at"),
+        Index("ix_cases_status_next_due", "status", "next_due_at"),
     )
+
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     channel: str = Field(max_length=40)
@@ -94,6 +96,12 @@ class Case(SQLModel, table=True):
     next_response_due_at: datetime | None = _utc(default=None)
     resolution_due_at: datetime | None = _utc(default=None)
     resolved_at: datetime | None = _utc(default=None)
+    # SLA: the version of the policy the case started under, the periods its clocks were paused
+    # (waiting on the customer: [[start, end-or-null], …] as ISO strings), and the earliest due
+    # time still running, which orders the queue.
+    sla_policy_version: str | None = Field(default=None, max_length=80)
+    sla_pauses: list[list[str | None]] = Field(default_factory=list, sa_type=JSONType)
+    next_due_at: datetime | None = _utc(default=None)
     merged_into_id: int | None = Field(default=None, sa_type=BigId)
     created_at: datetime = _utc(default_factory=utcnow)
     updated_at: datetime = _utc(default_factory=utcnow)
