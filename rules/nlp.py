@@ -1,5 +1,8 @@
 """Sentiment (VADER) and language detection (py3langid): both ship their models in the package,
-both are loaded on first use only, so rule sets that do not ask for them never pay for them."""
+both are loaded on first use only, so rule sets that do not ask for them never pay for them.
+
+Sentiment is vaderSentiment's compound score computed by rules/vader.py (same number, a fraction
+of the time; tests/rules/test_vader.py holds them equal)."""
 
 from __future__ import annotations
 
@@ -13,9 +16,9 @@ _lock = threading.Lock()
 @lru_cache(maxsize=1)
 def _vader() -> Any:
     with _lock:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+        from rules.vader import Vader
 
-        return SentimentIntensityAnalyzer()
+        return Vader.packaged()
 
 
 @lru_cache(maxsize=1)
@@ -28,7 +31,7 @@ def _langid() -> Any:
 
 def sentiment(text: str) -> float:
     """VADER compound score: -1 (very negative) .. +1 (very positive)."""
-    return float(_vader().polarity_scores(text)["compound"])
+    return float(_vader().compound(text))
 
 
 def detect_language(text: str) -> str:
