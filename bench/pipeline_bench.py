@@ -103,26 +103,30 @@ class Step:
 
 
 class Watcher(threading.Thread):
-    """Polls the database for newly visible cases and stamps when each post became visible."""
+    """Polls the database for the posts sent but not yet seen, and stamps when each became
+    visible with its case. (Transactions commit out of id order, so a high-water mark on ids
+    would miss some.)"""
 
     def __init__(self, dsn: str) -> None:
         super().__init__(daemon=True)
         self.dsn, self.step, self.stop = dsn, None, threading.Event()
-        self.last_id = 0
 
     def run(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             while not self.stop.is_set():
-                rows = conn.execute(
-                    "SELECT id, platform_id FROM posts WHERE id > %s AND case_id IS NOT NULL ORDER BY id",
-                    (self.last_id,),
-                ).fetchall()
-                now = time.perf_counter()
-                for pid, platform_id in rows:
-                    self.last_id = max(self.last_id, pid)
-                    if self.step is not None:
-                        self.step.seen_at[platform_id] = now
+                step = self.step
+                if step is not None:
+                    unseen = [k for k in list(step.sent_at) if k not in step.seen_at][:5000]
+                    rows = conn.execute(
+                        "SELECT platform_id FROM posts WHERE channel = %s AND platform_id = ANY(%s) "
+                        "AND case_id IS NOT NULL",
+                        (SOURCE, unseen),
+                    ).fetchall()
+                    now = time.perf_counter()
+                    for (platform_id,) in rows:
+                        step.seen_at[platform_id] = now
                 time.sleep(0.005)
+
 
 
 class Sampler(threading.Thread):
@@ -394,6 +398,9 @@ def main() -> None:
             )
         )
     finally:
+        if os.environ.get("BENCH_KEEP_DB"):
+            print(f"kept database {scratch} for inspection")
+            scratch = ""
         for proc in processes.values():
             proc.terminate()
         for proc in processes.values():
@@ -401,8 +408,10 @@ def main() -> None:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        with psycopg.connect(admin_url(server_url, "postgres"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        if scratch:
+            with psycopg.connect(admin_url(server_url, "postgres"), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
 
 
 async def _wait_ready(ports: list[int]) -> None:

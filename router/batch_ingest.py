@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Table, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from channels.base import Direction, InboundPost
@@ -27,6 +27,8 @@ from rules.outcome import Decision
 OPEN = frozenset(s.value for s in OPEN_STATUSES)
 POSTS: Table = Post.__table__  # type: ignore[attr-defined]  # this module speaks Core, not ORM
 CASES: Table = Case.__table__  # type: ignore[attr-defined]
+DECISIONS: Table = RoutingDecision.__table__  # type: ignore[attr-defined]
+AUDIT_EVENTS: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 P, C = POSTS.c, CASES.c
 CASE_FIELDS = [c.name for c in CASES.columns]
 
@@ -78,7 +80,7 @@ def ingest_batch(session: Session, posts: list[InboundPost], router: Router) -> 
 
     parents = _stored_parents(session, fresh)
     cases = _stored_cases(session, {p["case_id"] for p in parents.values() if p["case_id"]})
-    post_ids = _insert_posts(session, fresh)
+    post_ids = allocate_ids(session, POSTS, len(fresh))
     now = utcnow()
 
     in_batch: dict[tuple[str, str], tuple[int, CaseState | None, InboundPost]] = {}
@@ -93,16 +95,40 @@ def ingest_batch(session: Session, posts: list[InboundPost], router: Router) -> 
         outcome.stored += 1
         outcome.stored_by[(post.channel, post.direction.value)] += 1
 
+    new_cases = list({id(c): c for _, _, c in placed if c is not None and c.is_new}.values())
+    for case, case_id in zip(new_cases, allocate_ids(session, CASES, len(new_cases)), strict=True):
+        case.id = case_id
     _load_thread_facts(session, cases, placed)
     histories = _author_histories(session, placed)
-    _insert_new_cases(session, placed)
     decisions, audits = _route(router, placed, histories, now)
     outcome.case_ids = {case.id for _, _, case in placed if case is not None}
-    _link_posts(session, placed)
-    _write_rows(session, RoutingDecision, decisions)
-    _write_rows(session, AuditEvent, audits)
-    _update_cases(session, {id(c): c for _, _, c in placed if c is not None and c.changed})
+    # Every row is final by now: each table gets one plain executemany, parents before children.
+    _write_rows(session, CASES, [c.row for c in new_cases])
+    _write_rows(
+        session, POSTS, [{**post_row(p), "id": pid, "case_id": c.id if c else None} for pid, p, c in placed]
+    )
+    _write_rows(session, DECISIONS, decisions)
+    _write_rows(session, AUDIT_EVENTS, audits)
+    _update_cases(session, [c for c in cases.values() if c.changed])
     return outcome
+
+
+def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Primary keys for rows about to be inserted, so the batch links them without RETURNING
+    (psycopg re-parses a multi-row RETURNING statement in Python on every call)."""
+    if count == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table.name, "n": count},
+        )
+        return [r[0] for r in rows]
+    # SQLite: a no-op write takes the database's write lock, so no one else can take these ids
+    # before we commit.
+    session.execute(update(table).where(text("0 = 1")).values(id=table.c.id))
+    start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(start + 1, start + count + 1))
 
 
 def _drop_repeats(session: Session, posts: list[InboundPost], outcome: BatchOutcome) -> list[InboundPost]:
@@ -123,9 +149,9 @@ def _drop_repeats(session: Session, posts: list[InboundPost], outcome: BatchOutc
             tuple_(P.channel, P.platform_id).in_(list(seen))
         )
     ).all()
-    for channel, platform_id, text, removed in stored:
+    for channel, platform_id, stored_text, removed in stored:
         post = seen.pop((channel, platform_id))
-        if removed or (post.text and post.text != text):
+        if removed or (post.text and post.text != stored_text):
             raise NeedsCarefulPath("an edit of a stored post")
         outcome.duplicates += 1
     return list(seen.values())
@@ -204,7 +230,6 @@ def _new_case_row(post: InboundPost, now: datetime) -> dict[str, Any]:
         sla_pauses=[],
         created_at=now,
         updated_at=now,
-
     )
     return row
 
@@ -233,13 +258,6 @@ def post_row(post: InboundPost) -> dict[str, Any]:
         "case_id": None,
         "ingested_at": utcnow(),
     }
-
-
-def _insert_posts(session: Session, posts: list[InboundPost]) -> list[int]:
-
-    rows = [post_row(p) for p in posts]
-    result = session.execute(insert(POSTS).returning(P.id, sort_by_parameter_order=True), rows)
-    return [r[0] for r in result]
 
 
 def _load_thread_facts(session: Session, cases: dict[int, CaseState], placed: list[Any]) -> None:
@@ -275,17 +293,6 @@ def _author_histories(session: Session, placed: list[Any]) -> dict[tuple[str, st
     for row in rows:
         found[(row["channel"], row["author_handle"])].append(dict(row))
     return found
-
-
-def _insert_new_cases(session: Session, placed: list[Any]) -> None:
-    new = list({id(c): c for _, _, c in placed if c is not None and c.is_new}.values())
-    if not new:
-        return
-    rows = [{k: v for k, v in c.row.items() if k != "id"} for c in new]
-    ids = session.execute(insert(CASES).returning(C.id, sort_by_parameter_order=True), rows)
-    for case, (case_id,) in zip(new, ids, strict=True):
-        case.id = case_id
-        case.changed = True
 
 
 def _route(
@@ -413,23 +420,17 @@ def _audit(now: datetime, action: str, case_id: int | None, **details: Any) -> d
     return {"at": now, "actor": "system", "action": action, "case_id": case_id, "details": details}
 
 
-def _link_posts(session: Session, placed: list[Any]) -> None:
-    links = [{"pid": post_id, "cid": case.id} for post_id, _, case in placed if case is not None]
-    if links:
-        session.execute(update(POSTS).where(P.id == bindparam("pid")).values(case_id=bindparam("cid")), links)
-
-
-def _write_rows(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+def _write_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(model), rows)
+        session.execute(insert(table), rows)
 
 
-def _update_cases(session: Session, cases: dict[int, CaseState]) -> None:
+def _update_cases(session: Session, cases: list[CaseState]) -> None:
     if not cases:
         return
     now = utcnow()
-    rows = []
-    for case in cases.values():
+    for case in cases:
         case.updated_at = now
-        rows.append(dict(case.row))
-    session.execute(update(Case), rows)  # ORM bulk UPDATE by primary key: one executemany
+    session.execute(
+        update(Case), [dict(case.row) for case in cases]
+    )  # ORM bulk UPDATE by primary key: one executemany
