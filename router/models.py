@@ -39,6 +39,7 @@ class Post(SQLModel, table=True):
         Index("ix_posts_channel_in_reply_to", "channel", "in_reply_to"),
         Index("ix_posts_case_id_created_at", "case_id", "created_at"),
         Index("ix_posts_author_handle", "channel", "author_handle"),
+        Index("ix_posts_created_at", "created_at"),  # reports: arrivals per period
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
@@ -70,6 +71,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_status_queue", "status", "queue"),
         Index("ix_cases_author", "channel", "author_handle", "created_at"),
         Index("ix_cases_status_next_due", "status", "next_due_at"),
+        Index("ix_cases_report_period", "first_inbound_at"),  # reports: cases per period
     )
 
 
@@ -127,6 +129,7 @@ class AuditEvent(SQLModel, table=True):
     in batches into a hash chain (seq, prev_hash, hash)."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_case_id_action", "case_id", "action", "at"),)  # case timelines
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     at: datetime = _utc(default_factory=utcnow)
