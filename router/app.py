@@ -10,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from router import api, ops, webhooks
+from router import api, auth, ops, webhooks
 from router.errors import json_errors
+from router.idempotency import idempotency
 from router.logs import AccessLogger
 from router.runtime import EXECUTOR, SERVICES, run_blocking
 from router.services import Services
+from router.web import setup as web_setup
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +47,16 @@ async def _executor(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(services: Services) -> web.Application:
-    app = web.Application(middlewares=[ops.request_ids, json_errors], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[ops.request_ids, json_errors, auth.authorize, idempotency],
+        client_max_size=MAX_BODY_BYTES,
+    )
     app[SERVICES] = services
     app[EXECUTOR] = ThreadPoolExecutor(max_workers=8, thread_name_prefix="db")
     app.cleanup_ctx.append(_executor)
     app.cleanup_ctx.append(_watch_rules)
     api.register(app)
+    web_setup.install(app, services)  # queue pages, live updates, the rest of /api
     webhooks.register(app)
     ops.register(app, services.engine)
     return app

@@ -1,4 +1,9 @@
 """Imports every module that defines tables, so metadata (and Alembic) sees the whole schema."""
 
-import router.models  # noqa: F401
-import router.reports.models  # noqa: F401
+import router.claims
+import router.idempotency
+import router.models
+import router.notes
+import router.replies
+import router.reports.models
+import router.users  # noqa: F401
