@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text, tuple_, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, Table, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from channels.base import Direction, InboundPost
@@ -421,8 +422,24 @@ def _audit(now: datetime, action: str, case_id: int | None, **details: Any) -> d
 
 
 def _write_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
         session.execute(insert(table), rows)
+        return
+    # PostgreSQL: COPY streams the rows in one command; executemany costs a statement per row.
+    columns = list(rows[0])
+    as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    driver = session.connection().connection.dbapi_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(
+                [Jsonb(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns]
+            )
 
 
 def _update_cases(session: Session, cases: list[CaseState]) -> None:
