@@ -29,7 +29,10 @@ from router.app import create_app
 from router.ingest import Ingestor
 from router.models import Case, DeadLetter, InboxEvent, Post
 from router.services import Services
+from router.roles import Role
 from router.settings import Settings
+from router.users import create_user
+
 from tests.channels.conftest import BRAND_ID, PAGE_ID
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.x_api import FakeXApi
@@ -152,7 +155,10 @@ async def test_x_mention_is_stored_once_and_opens_a_case(router_app, engine) -> 
         "acme",
         True,
     )
-    async with http.get("/api/cases") as r:
+    with Session(engine) as s:  # the queue answers only people who signed in
+        _, token = create_user(s, name="fm", role=Role.FORUM_MANAGER)
+        s.commit()
+    async with http.get("/api/cases", headers={"Authorization": f"Bearer {token}"}) as r:
         assert [c["id"] for c in (await r.json())["cases"]] == [stored.case_id]
     async with http.post("/webhooks/x", data=raw, headers=x_headers(raw)) as r:  # X delivers it again
         assert r.status == 200 and (await r.json())["status"] == "duplicate"
