@@ -24,7 +24,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def body_of(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
+    if not request.body_exists:  # (the body may have been read already, e.g. for Idempotency-Key)
         return {}
     try:
         body = await request.json()

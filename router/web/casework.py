@@ -66,7 +66,6 @@ def handoff(session: Session, case: Case, user: Principal, *, to: str, reason: s
     previous = case.queue
     case.queue, case.updated_at = to, utcnow()
     session.add(case)
-    claims.release(session, case_id=case.id, user=user, force=True)
     audit.record(
         session,
         action="case.handoff",
@@ -76,6 +75,7 @@ def handoff(session: Session, case: Case, user: Principal, *, to: str, reason: s
         to=to,
         reason=reason,
     )
+    claims.release(session, case_id=case.id, user=user, force=True)  # the new queue picks it up
 
 
 def resolve(session: Session, case: Case, user: Principal) -> None:
@@ -85,8 +85,8 @@ def resolve(session: Session, case: Case, user: Principal) -> None:
     assert case.id is not None
     case.status, case.resolved_at, case.updated_at = CaseStatus.RESOLVED, utcnow(), utcnow()
     session.add(case)
-    claims.release(session, case_id=case.id, user=user, force=True)
     audit.record(session, action="case.resolved", actor=user.name, case_id=case.id)
+    claims.release(session, case_id=case.id, user=user, force=True)
 
 
 def reopen(session: Session, case: Case, user: Principal) -> None:
