@@ -10,13 +10,16 @@ from collections import Counter
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from router import db
 from router.demo_data import demo_posts
 from router.queue import QueueFilter, list_cases
+from router.roles import Role
 from router.settings import get_settings
 from router.timeutil import utcnow
+from router.users import User, create_user
 from rules.outcome import Priority
 
 console = Console()
@@ -38,11 +41,13 @@ def demo(once: bool, port: int | None) -> None:
         f"sample replayed: {result.stored} new posts, {result.duplicates} already known "
         f"(rule set {services.ruleset.version})"
     )
+    _ensure_demo_users(services.engine)
     run_worker(burst=True, simple=True)  # seal the audit trail of what was just ingested
     _print_summary(services.engine)
     if once:
         return
     url = f"http://{settings.host}:{port or settings.port}/"
+    console.print(f"sign in as one of {', '.join(DEMO_USERS)} with the password [bold]{DEMO_PASSWORD}[/]")
     worker = subprocess.Popen([sys.executable, "-m", "router.cli", "worker"])
     try:
         from router import app
@@ -53,6 +58,19 @@ def demo(once: bool, port: int | None) -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=10)
+
+
+DEMO_PASSWORD = "demo"
+DEMO_USERS = {f"demo-{role.value.replace('_', '-')}": role for role in Role}
+
+
+def _ensure_demo_users(engine: Engine) -> None:
+    """One user per role, so every screen can be tried; only the demo creates these."""
+    with Session(engine) as session:
+        for name, role in DEMO_USERS.items():
+            if session.exec(select(User).where(User.name == name)).first() is None:
+                create_user(session, name=name, role=role, password=DEMO_PASSWORD, actor="demo")
+        session.commit()
 
 
 def _print_summary(engine: object) -> None:
