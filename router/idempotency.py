@@ -90,11 +90,12 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
             raise ApiError(
                 409, "idempotency_in_progress", f"a request with {HEADER} {key!r} is still running"
             )
-        response = web.json_response(earlier.body, status=earlier.status)
-        response.headers["Idempotent-Replayed"] = "true"
-        return response
+        replayed = web.json_response(earlier.body, status=earlier.status)
+        replayed.headers["Idempotent-Replayed"] = "true"
+        return replayed
     status: int | None = None
     stored: dict[str, Any] | None = None
+    response: web.StreamResponse
     try:
         try:
             response = await handler(request)

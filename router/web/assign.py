@@ -34,10 +34,10 @@ def assign_new(session: Session, *, lease: timedelta) -> list[tuple[int, str]]:
         ).all()
         if Role(u.role) in AGENTS
     ]
-    load = {u.id: claims.held_count(session, u.id) for u in people if u.id is not None}
+    load = {u.id or 0: claims.held_count(session, u.id or 0) for u in people}
     assigned = []
     for case in cases:
-        eligible = [u for u in people if can_see(Role(u.role), case) and load[u.id] < u.capacity]
+        eligible = [u for u in people if can_see(Role(u.role), case) and load[u.id or 0] < u.capacity]
         if not eligible or case.id is None:
             continue
         user = min(eligible, key=lambda u: (u.last_assigned_at or _NEVER, u.id or 0))

@@ -71,8 +71,8 @@ def handoff(session: Session, case: Case, user: Principal, *, to: str, reason: s
         action="case.handoff",
         actor=user.name,
         case_id=case.id,
-        **{"from": previous},
-        to=to,
+        from_queue=previous,
+        to_queue=to,
         reason=reason,
     )
     claims.release(session, case_id=case.id, user=user, force=True)  # the new queue picks it up

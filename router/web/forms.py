@@ -85,7 +85,7 @@ async def reply_action(request: web.Request) -> web.StreamResponse:
 async def bulk_action(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
-        ids = [int(v) for v in form.getall("ids", [])]  # type: ignore[call-overload]
+        ids = [int(str(v)) for v in form.getall("ids", [])]
     except ValueError:
         raise ApiError(422, "bad_ids", "ids are case ids") from None
     params: dict[str, Any] = {"to": str(form.get("queue", "")), "reason": str(form.get("reason", ""))}

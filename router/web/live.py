@@ -85,7 +85,7 @@ def _latest_id(engine: Any) -> int:
         return session.exec(select(func.max(col(AuditEvent.id)))).one() or 0
 
 
-def _since(engine: Any, last_id: int) -> list[tuple[int, int | None, str, str]]:
+def _since(engine: Any, last_id: int) -> list[Any]:
     with Session(engine) as session:
         return list(
             session.exec(

@@ -43,7 +43,7 @@ async def test_handoff_moves_the_case_with_a_reason_and_the_new_queue_sees_it(wo
     with Session(world.engine) as s:
         event = s.exec(select(AuditEvent).where(AuditEvent.action == "case.handoff")).one()
     assert (
-        event.details == {"from": "forum", "to": "pr", "reason": "press"}
+        event.details == {"from_queue": "forum", "to_queue": "pr", "reason": "press"}
         and event.actor == "forum-manager-user"
     )
     status, _ = await world.call("GET", f"/api/cases/{case_id}", Role.CUSTOMER_SERVICE)
