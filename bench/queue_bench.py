@@ -213,9 +213,8 @@ def main() -> None:
         rss_mb = round(psutil.Process(router.pid).memory_info().rss / 2**20)
         for name, figure in figures.items():
             print(f"{name:28} p50 {figure['p50_ms']:7.1f} ms   p99 {figure['p99_ms']:7.1f} ms")
-        print(
-            f"sla sweep over all open cases: {sweep_s if sweep_s is not None else 'n/a'} s; router RSS {rss_mb} MB"
-        )
+        sweep = "n/a" if sweep_s is None else f"{sweep_s} s"
+        print(f"sla sweep over all open cases: {sweep}; router RSS {rss_mb} MB")
         print(json.dumps({"cases": args.cases, **figures, "sweep_s": sweep_s, "router_rss_mb": rss_mb}))
     finally:
         if router is not None:
@@ -227,7 +226,11 @@ def main() -> None:
 
 def _sweep_seconds(env: dict[str, str]) -> float | None:
     """The periodic SLA sweep (workers/maintenance.py) run once, in a process of its own."""
-    code = "import time; from workers import maintenance as m; t=time.perf_counter(); m.sweep(); print(time.perf_counter()-t)"
+    code = (
+        "import time; from workers import maintenance as m; "
+        "t = time.perf_counter(); m.sweep(); print(time.perf_counter() - t)"
+    )
+
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         print(done.stderr[-2000:], file=sys.stderr)
