@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from channels.base import Direction, InboundPost
 from router import metrics
 from router.models import OPEN_STATUSES, AuditEvent, Case, CaseStatus, Post, RoutingDecision
-from router.routing import Router, apply_to_new_case, apply_to_open_case
+from router.routing import Router, decision_row, route, routed_details
 from router.threads import apply_post_times
 from router.timeutil import utcnow
 from rules.facts import AuthorHistory, PostFacts, ThreadFacts
@@ -343,27 +344,17 @@ def _route(
             case.status, case.resolved_at = CaseStatus.OPEN.value, None
             audits.append(_audit(now, "case.reopened", case.id, post_id=post_id))
         decision = _decide(router, post, case, histories)
-        is_new = not case.queue
-        if is_new:
-            apply_to_new_case(case, decision)  # a CaseState quacks like a Case
-        else:
-            apply_to_open_case(case, decision)
-        decisions.append(_decision_row(case.id, post_id, decision, now))
-        audits.append(
-            _audit(
-                now,
-                "case.routed",
-                case.id,
-                post_id=post_id,
-                platform_id=post.platform_id,
-                channel=post.channel,
-                queue=case.queue,
-                priority=case.priority,
-                rules=list(decision.matched),
-                ruleset_version=decision.ruleset_version,
-                new_case=is_new,
-            )
+        is_new = route(case, decision)  # a CaseState quacks like a Case
+        decisions.append(decision_row(case.id, post_id, decision, now))
+        details = routed_details(
+            post_id=post_id,
+            platform_id=post.platform_id,
+            channel=post.channel,
+            case=case,
+            decision=decision,
+            is_new=is_new,
         )
+        audits.append(_audit(now, "case.routed", case.id, **details))
     return decisions, audits
 
 
@@ -403,20 +394,6 @@ def _decide(
         return router.decide(facts)
 
 
-def _decision_row(case_id: int, post_id: int, decision: Decision, now: datetime) -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "post_id": post_id,
-        "ruleset_version": decision.ruleset_version,
-        "queue": decision.queue.value,
-        "priority": int(decision.priority),
-        "sla_policy": decision.sla_policy,
-        "matched": list(decision.matched),
-        "explanation": decision.explanation(),
-        "created_at": now,
-    }
-
-
 def _audit(now: datetime, action: str, case_id: int | None, **details: Any) -> dict[str, Any]:
     return {"at": now, "actor": "system", "action": action, "case_id": case_id, "details": details}
 
@@ -430,8 +407,7 @@ def _write_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     # PostgreSQL: COPY streams the rows in one command; executemany costs a statement per row.
     columns = list(rows[0])
     as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    driver = session.connection().connection.dbapi_connection
-    assert driver is not None
+    driver = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
     with (
         driver.cursor() as cursor,
         cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,

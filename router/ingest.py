@@ -17,7 +17,7 @@ from channels.base import Direction, InboundPost
 from router import audit, dead_letter, metrics, threads
 from router.batch_ingest import NeedsCarefulPath, ingest_batch, post_row
 from router.models import Case, CaseStatus, Post, RoutingDecision
-from router.routing import Router, apply_to_new_case, apply_to_open_case
+from router.routing import Router, decision_row, route, routed_details
 from router.timeutil import utcnow
 from rules.facts import PostFacts
 
@@ -226,39 +226,20 @@ class Ingestor:
         )
         with metrics.ROUTING_SECONDS.time():
             decision = self._router.decide(facts)
-        is_new = not case.queue
-        if is_new:
-            apply_to_new_case(case, decision)
-        else:
-            apply_to_open_case(case, decision)
+        is_new = route(case, decision)
         session.add(case)
         session.flush()
         assert case.id is not None and post.id is not None
-        session.add(
-            RoutingDecision(
-                case_id=case.id,
-                post_id=post.id,
-                ruleset_version=decision.ruleset_version,
-                queue=decision.queue.value,
-                priority=int(decision.priority),
-                sla_policy=decision.sla_policy,
-                matched=list(decision.matched),
-                explanation=decision.explanation(),
-            )
-        )
-        audit.record(
-            session,
-            action="case.routed",
-            case_id=case.id,
+        session.add(RoutingDecision(**decision_row(case.id, post.id, decision, utcnow())))
+        details = routed_details(
             post_id=post.id,
             platform_id=post.platform_id,
             channel=post.channel,
-            queue=case.queue,
-            priority=case.priority,
-            rules=list(decision.matched),
-            ruleset_version=decision.ruleset_version,
-            new_case=is_new,
+            case=case,
+            decision=decision,
+            is_new=is_new,
         )
+        audit.record(session, action="case.routed", case_id=case.id, **details)
 
 
 def _apply_change(session: Session, row: Post, post: InboundPost) -> bool:
