@@ -10,7 +10,7 @@ from aiohttp import web
 from router.auth import current_user
 from router.errors import ApiError
 from router.web import casework, operations
-from router.web.casequery import CaseQuery, counts, detail, list_for
+from router.web.casequery import CaseQuery, cached_counts, detail, list_for
 from router.web.live import HUB
 from router.web.operations import in_session
 
@@ -58,7 +58,7 @@ async def get_cases(request: web.Request) -> web.Response:
     limit, offset = paging(request)
     query = CaseQuery.from_params(request.query, limit=limit, offset=offset)
     found, per_queue = await in_session(
-        request, lambda s: (list_for(s, user.role, query), counts(s, user.role))
+        request, lambda s: (list_for(s, user.role, query), cached_counts(request, s, user.role))
     )
     return web.json_response({"cases": found, "counts": per_queue, "status_filter": query.status})
 
@@ -66,7 +66,9 @@ async def get_cases(request: web.Request) -> web.Response:
 @routes.get("/api/counts")
 async def get_counts(request: web.Request) -> web.Response:
     user = current_user(request)
-    return web.json_response({"counts": await in_session(request, lambda s: counts(s, user.role))})
+    return web.json_response(
+        {"counts": await in_session(request, lambda s: cached_counts(request, s, user.role))}
+    )
 
 
 @routes.get("/api/cases/{id}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_
-from sqlalchemy import case as sql_case
+from aiohttp import web
+from sqlalchemy import String, and_, cast, func, or_, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -17,6 +18,7 @@ from router.notes import notes_for
 from router.replies import replies_for
 from router.roles import QUEUES_BY_ROLE, RISK_THRESHOLD, Role, sees_risky
 from router.timeutil import utcnow
+from router.web.settings import QUEUE_SETTINGS
 from rules.outcome import Priority
 
 OPEN, ALL = "open", "all"
@@ -67,39 +69,26 @@ def visible(role: Role) -> ColumnElement[bool]:
     return condition
 
 
-def due_column() -> ColumnElement[Any]:
-    return func.coalesce(col(Case.next_due_at), col(Case.first_response_due_at))
-
-
 def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _search(session: Session, text: str) -> ColumnElement[bool]:
-    terms = [t for t in text.split() if t][:8]
-    postgres = session.get_bind().dialect.name == "postgresql"
+def _search(text: str) -> ColumnElement[bool]:
+    """Every word must appear (case-insensitively) in a post of the case or in the author's handle."""
     conditions = []
-    for term in terms:
-        if postgres:
-            matches = func.to_tsvector("simple", col(Post.text)).op("@@")(
-                func.plainto_tsquery("simple", term)
-            )
-            in_posts = or_(matches, col(Post.text).ilike(_like(term), escape="\\"))
-        else:
-            in_posts = col(Post.text).ilike(_like(term), escape="\\")
-        post_hit = select(Post.case_id).where(in_posts, col(Post.removed).is_(False))
+    for term in [t for t in text.split() if t][:8]:
+        pattern = _like(term)
+        post_hit = select(Post.case_id).where(
+            col(Post.text).ilike(pattern, escape="\\"), col(Post.removed).is_(False)
+        )
         conditions.append(
-            or_(col(Case.id).in_(post_hit), col(Case.author_handle).ilike(_like(term), escape="\\"))
+            or_(col(Case.id).in_(post_hit), col(Case.author_handle).ilike(pattern, escape="\\"))
         )
     return and_(*conditions)
 
 
-def _where(session: Session, role: Role, query: CaseQuery) -> list[ColumnElement[bool]]:
+def _where(role: Role, query: CaseQuery) -> list[ColumnElement[bool]]:
     where = [visible(role), col(Case.merged_into_id).is_(None)]
-    if query.status == OPEN:
-        where.append(col(Case.status).in_([s.value for s in OPEN_STATUSES]))
-    elif query.status != ALL:
-        where.append(col(Case.status) == query.status)
     for name in ("queue", "channel", "account"):
         value = getattr(query, name)
         if value:
@@ -118,29 +107,48 @@ def _where(session: Session, role: Role, query: CaseQuery) -> list[ColumnElement
     if query.risk:
         where.append(or_(col(Case.page_pr).is_(True), col(Case.risk) >= RISK_THRESHOLD))
     if query.q:
-        where.append(_search(session, query.q))
+        where.append(_search(query.q))
     return where
 
 
+def _statuses(query: CaseQuery) -> list[str] | None:
+    if query.status == OPEN:
+        return [s.value for s in OPEN_STATUSES]
+    return None if query.status == ALL else [query.status]
+
+
 def list_for(session: Session, role: Role, query: CaseQuery) -> list[dict[str, Any]]:
-    """Breached first (most urgent priority first), then nearest due, then priority."""
-    now, due = utcnow(), due_column()
-    breached = sql_case((due < now, 0), else_=1)
-    cases = session.exec(
-        select(Case)
-        .where(*_where(session, role, query))
-        .order_by(
-            breached,
-            sql_case((due < now, col(Case.priority)), else_=0),
-            due.is_(None),
-            due,
-            col(Case.priority),
-            col(Case.id),
-        )
-        .offset(query.offset)
-        .limit(query.limit)
-    ).all()
-    return summaries(session, list(cases))
+    """Most urgent first: by the earliest running SLA due time (so breached cases lead, most
+    overdue first), then priority; cases without a running clock last.
+
+    One ordered, limited scan per status, merged: each walks the (status, next_due_at) index
+    and stops after a page, instead of sorting every open case on each request."""
+    where, statuses = _where(role, query), _statuses(query)
+    window = query.offset + query.limit
+    if statuses is None:
+        parts = [select(Case.id, Case.next_due_at, Case.priority).where(*where)]
+    else:
+        parts = [
+            select(Case.id, Case.next_due_at, Case.priority).where(*where, col(Case.status) == status)
+            for status in statuses
+        ]
+    ordered = [
+        part.order_by(col(Case.next_due_at).asc().nulls_last(), col(Case.priority), col(Case.id))
+        .limit(window)
+        .subquery()
+        for part in parts
+    ]
+    merged = union_all(*(select(o.c.id, o.c.next_due_at, o.c.priority) for o in ordered)).subquery()
+    ids = list(
+        session.exec(
+            select(merged.c.id)
+            .order_by(merged.c.next_due_at.asc().nulls_last(), merged.c.priority, merged.c.id)
+            .offset(query.offset)
+            .limit(query.limit)
+        ).all()
+    )
+    found = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids))).all()}
+    return summaries(session, [found[i] for i in ids if i in found])
 
 
 def counts(session: Session, role: Role) -> dict[str, int]:
@@ -151,6 +159,30 @@ def counts(session: Session, role: Role) -> dict[str, int]:
     ).all()
     found = dict(rows)
     return {q: found.get(q, 0) for q in sorted(QUEUES_BY_ROLE[role] | set(found))}
+
+
+class CountsCache:
+    """Per-queue counts for the header, reused for a moment: counting a million open cases on
+    every page view is the slowest part of the page, and the numbers move slower than people."""
+
+    def __init__(self) -> None:
+        self.values: dict[Role, tuple[float, dict[str, int]]] = {}
+
+    def get(self, session: Session, role: Role, *, ttl: float) -> dict[str, int]:
+        now = time.monotonic()
+        hit = self.values.get(role)
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1]
+        value = counts(session, role)
+        self.values[role] = (now, value)
+        return value
+
+
+COUNTS = web.AppKey("queue_counts", CountsCache)
+
+
+def cached_counts(request: web.Request, session: Session, role: Role) -> dict[str, int]:
+    return request.app[COUNTS].get(session, role, ttl=request.app[QUEUE_SETTINGS].counts_cache_seconds)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -89,7 +89,7 @@ def _since(engine: Any, last_id: int) -> list[Any]:
     with Session(engine) as session:
         return list(
             session.exec(
-                select(AuditEvent.id, AuditEvent.case_id, AuditEvent.action, AuditEvent.actor)
+                select(AuditEvent.id, AuditEvent.case_id)
                 .where(col(AuditEvent.id) > last_id)
                 .order_by(col(AuditEvent.id))
                 .limit(1000)
@@ -123,13 +123,8 @@ async def _feed(app: web.Application) -> None:
             continue
         if rows:
             last_id = rows[-1][0]
-            hub.publish(
-                {
-                    "type": "changed",
-                    "cases": sorted({r[1] for r in rows if r[1] is not None}),
-                    "actions": [{"case": r[1], "action": r[2], "actor": r[3]} for r in rows[-50:]],
-                }
-            )
+            # ids only: each page re-reads what its user may see
+            hub.publish({"type": "changed", "cases": sorted({r[1] for r in rows if r[1] is not None})})
 
 
 async def live_feed(app: web.Application) -> AsyncIterator[None]:

@@ -21,7 +21,7 @@ from router.roles import ALL_QUEUES, can_approve
 from router.users import Principal
 from router.web import casework, forms
 from router.web.api_more import placeholders
-from router.web.casequery import FILTERS, CaseQuery, counts, detail, list_for
+from router.web.casequery import FILTERS, CaseQuery, cached_counts, detail, list_for
 from router.web.live import HUB
 from router.web.operations import in_session
 from router.web.settings import QUEUE_SETTINGS
@@ -57,7 +57,10 @@ def render(name: str, status: int = 200, **context: Any) -> web.Response:
 
 
 def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") else "/"
+    """Only a path on this site: no scheme, no host, no //evil or /\\evil that browsers treat as one."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
 
 
 @routes.get("/login")
@@ -111,7 +114,7 @@ def _queue_context(request: web.Request, user: Principal) -> Any:
     query = CaseQuery.from_params(request.query, limit=200)
 
     def work(s: Session) -> dict[str, Any]:
-        return {"cases": list_for(s, user.role, query), "counts": counts(s, user.role)}
+        return {"cases": list_for(s, user.role, query), "counts": cached_counts(request, s, user.role)}
 
     return query, work
 

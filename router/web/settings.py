@@ -16,6 +16,7 @@ class QueueSettings(BaseSettings):
     push_assignment: bool = Field(default=False, description="assign new cases round-robin")
     live_poll_seconds: float = Field(default=1.0, gt=0, description="how often the change feed looks")
     presence_ttl_seconds: float = Field(default=30.0, gt=0)
+    counts_cache_seconds: float = Field(default=2.0, ge=0, description="header counts are reused this long")
 
 
 QUEUE_SETTINGS = web.AppKey("queue_settings", QueueSettings)

@@ -10,6 +10,7 @@ from aiohttp import web
 from router.replies import REPLIERS, Repliers
 from router.services import Services
 from router.web import api_more, live, pages
+from router.web.casequery import COUNTS, CountsCache
 from router.web.settings import QUEUE_SETTINGS, QueueSettings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -24,6 +25,7 @@ def install(app: web.Application, services: Services) -> None:
     settings = QueueSettings()
     app[QUEUE_SETTINGS] = settings
     app[live.HUB] = live.Hub(settings.presence_ttl_seconds)
+    app[COUNTS] = CountsCache()
     app[REPLIERS] = Repliers(services.settings)
     app.cleanup_ctx.append(live.live_feed)
     app.cleanup_ctx.append(_close_repliers)

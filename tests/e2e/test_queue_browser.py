@@ -29,7 +29,7 @@ def set_due(world: World, case_id: int, minutes: int) -> None:
     with Session(world.engine) as s:
         case = s.get(Case, case_id)
         assert case is not None
-        case.first_response_due_at = utcnow() + timedelta(minutes=minutes)
+        case.first_response_due_at = case.next_due_at = utcnow() + timedelta(minutes=minutes)
         s.add(case)
         s.commit()
 

@@ -148,7 +148,12 @@ def no_dotenv(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def queue_settings(**overrides: Any) -> QueueSettings:
-    values: dict[str, Any] = {"live_poll_seconds": 0.1, "lease_seconds": 600, **overrides}
+    values: dict[str, Any] = {
+        "live_poll_seconds": 0.1,
+        "lease_seconds": 600,
+        "counts_cache_seconds": 0,
+        **overrides,
+    }
     return QueueSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

@@ -18,7 +18,7 @@ def set_due(world: World, case_id: int, minutes: float, priority: int | None = N
     with Session(world.engine) as s:
         case = s.get(Case, case_id)
         assert case is not None
-        case.first_response_due_at = utcnow() + timedelta(minutes=minutes)
+        case.first_response_due_at = case.next_due_at = utcnow() + timedelta(minutes=minutes)
         if priority is not None:
             case.priority = priority
         s.add(case)
@@ -69,14 +69,28 @@ async def test_visibility_by_role(world: World) -> None:
 
 @pytest.mark.asyncio
 async def test_the_queue_puts_breached_first_then_nearest_due_then_priority(world: World) -> None:
-    later, soon, breached_low, breached_urgent, no_due = (world.case(t) for t in "abcde")
+    later, soon, long_overdue, overdue, no_due, tie_low, tie_urgent = (world.case(t) for t in "abcdefg")
     set_due(world, later, 60)
     set_due(world, soon, 5)
-    set_due(world, breached_low, -30, priority=4)
-    set_due(world, breached_urgent, -1, priority=1)
+    set_due(world, long_overdue, -30, priority=4)
+    set_due(world, overdue, -1, priority=1)
+    with Session(world.engine) as s:  # the same due time: the more urgent first
+        due = utcnow() + timedelta(minutes=30)
+        for case_id, priority in ((tie_low, 4), (tie_urgent, 1)):
+            case = s.get(Case, case_id)
+            case.next_due_at, case.priority = due, priority  # type: ignore[union-attr]
+            s.add(case)
+        s.commit()
+    await world.call("POST", f"/api/cases/{later}/reply", Role.FORUM_MANAGER, json={"text": "hi"})  # waiting
+    expected = [long_overdue, overdue, soon, tie_urgent, tie_low, later, no_due]
     _, body = await world.call("GET", "/api/cases", Role.FORUM_MANAGER)
-    assert [c["id"] for c in body["cases"]] == [breached_urgent, breached_low, soon, later, no_due]
-    assert [c["breached"] for c in body["cases"]] == [True, True, False, False, False]
+    assert [c["id"] for c in body["cases"]] == expected
+    assert [c["breached"] for c in body["cases"]] == [True, True, False, False, False, False, False]
+    pages = []
+    for offset in range(0, 7, 3):
+        _, body = await world.call("GET", f"/api/cases?limit=3&offset={offset}", Role.FORUM_MANAGER)
+        pages += [c["id"] for c in body["cases"]]
+    assert pages == expected
 
 
 @pytest.mark.asyncio
