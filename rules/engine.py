@@ -13,9 +13,13 @@ What no rule sets comes from `defaults:`.
 `explain=True` every evaluated rule's Hit says why it did not match as well (the `explain` command),
 otherwise that costs nothing on the routing path and the Hit says only that it did not match.
 
-Speed: every phrase of every `words` condition is in one Aho-Corasick automaton. One pass over
-the post finds the phrases present; only rules that need one of those phrases, plus the rules
-that can match without any word ("always" rules), are evaluated.
+Speed: every phrase of every `words` condition is in one Aho-Corasick automaton (rules/index.py).
+One pass over the post finds the phrases present; only rules that need one of those phrases, plus
+the rules that can match without any word ("always" rules, tested together in one generated
+function), are evaluated. Sentiment and language are computed only when a candidate rule's
+condition reaches them (rules/view.py). The routing path works from per-rule tuples prepared once,
+reuses the Hit objects it has already built for a rule and reason, and fills a reused list of the
+rules' default Hits instead of copying it for every post.
 """
 
 from __future__ import annotations
@@ -25,17 +29,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
-
-from rules.actions import RISK_MAX, RISK_MIN
+from rules.actions import RISK_MAX, RISK_MIN, Actions
 from rules.compiler import Batch, Check, compile_batch, compile_check
 from rules.facts import PostFacts
+from rules.index import WordIndex
 from rules.model import Defaults, Rule
 from rules.outcome import Decision, Hit
 from rules.text import normalize
 from rules.view import Calendar, PostView
 
 __all__ = ["Defaults", "Rule", "RuleSet", "compile_ruleset", "evaluate"]
+
+_KNOWN_HITS = 64  # Hits kept per rule, by reason; reasons with numbers in them vary without end
+
+# per rule: id, compiled check (None for an "always" rule: its batch already passed it), the
+# condition's explain, the Hit when it does not match, its actions, its Hits by reason
+_Plan = tuple[str, Check | None, Any, Hit, Actions, dict[str, Hit]]
 
 
 @dataclass(frozen=True)
@@ -46,13 +55,14 @@ class RuleSet:
     defaults: Defaults
     calendar: Calendar = field(default_factory=Calendar)
     sla_policies_used: frozenset[str] = frozenset()
-    _automaton: Any = field(default=None, repr=False, compare=False)
+    _index: WordIndex | None = field(default=None, repr=False, compare=False)
     _always: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     _idle_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
-    _unmatched_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
-    _checks: tuple[Check, ...] = field(default=(), repr=False, compare=False)
     _always_batch: Batch | None = field(default=None, repr=False, compare=False)
     _base_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)  # idle, or unmatched if always
+    _plans: tuple[_Plan, ...] = field(default=(), repr=False, compare=False)
+    # lists equal to _base_hits, one taken per evaluation (list.pop/append are atomic: thread-safe)
+    _scratch: list[list[Hit]] = field(default_factory=list, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -78,23 +88,20 @@ def compile_ruleset(
         else:
             for phrase in needed:
                 triggers.setdefault(phrase, []).append(index)
-    automaton = None
-    if phrases:
-        automaton = ahocorasick.Automaton()
-        for phrase in phrases:
-            # (phrase, length, rules it triggers, whether each end must sit on a word boundary)
-            value = (
-                phrase,
-                len(phrase),
-                tuple(triggers.get(phrase, ())),
-                phrase[0].isalnum(),
-                phrase[-1].isalnum(),
-            )
-            automaton.add_word(phrase, value)
-        automaton.make_automaton()
     used = {r.then.sla for r in ordered if r.then.sla} | {defaults.sla}
     idle = tuple(Hit(r.id, False, "none of its words appear") for r in ordered)
     unmatched = tuple(Hit(r.id, False, "did not match (explain tells why)") for r in ordered)
+    plans = tuple(
+        (
+            rule.id,
+            None if index in always else compile_check(rule.when),
+            rule.when.explain,
+            unmatched[index],
+            rule.then,
+            {},
+        )
+        for index, rule in enumerate(ordered)
+    )
     return RuleSet(
         version=version,
         source=source,
@@ -102,53 +109,86 @@ def compile_ruleset(
         defaults=defaults,
         calendar=calendar,
         sla_policies_used=frozenset(used),
-        _automaton=automaton,
+        _index=WordIndex(sorted(phrases), triggers) if phrases else None,
         _always=frozenset(always),
         _idle_hits=idle,
-        _unmatched_hits=unmatched,
-        _checks=tuple(compile_check(r.when) for r in ordered),
-        _always_batch=compile_batch([(i, ordered[i].when) for i in sorted(always)]),
+        _always_batch=compile_batch([(i, ordered[i].when) for i in sorted(always)]) if always else None,
         _base_hits=tuple(unmatched[i] if i in always else idle[i] for i in range(len(ordered))),
+        _plans=plans,
     )
-
-
-def _scan(text: str, ruleset: RuleSet) -> tuple[set[str], set[int]]:
-    """The rule set's phrases present in the normalized text as whole words, and the rules they
-    make candidates."""
-    found: set[str] = set()
-    triggered: set[int] = set()
-    if ruleset._automaton is None or not text:
-        return found, triggered
-    last = len(text) - 1
-    for end, (phrase, length, rule_indices, bound_start, bound_end) in ruleset._automaton.iter(text):
-        # whole words only: an alphanumeric end of the phrase must not touch another letter or digit
-        start = end - length + 1
-        if bound_start and start and text[start - 1].isalnum():
-            continue
-        if bound_end and end < last and text[end + 1].isalnum():
-            continue
-        found.add(phrase)
-        triggered.update(rule_indices)
-    return found, triggered
 
 
 def evaluate(facts: PostFacts, ruleset: RuleSet, *, explain: bool = False) -> Decision:
     """Pure: the same facts and rule set always give the same decision (whatever `explain`)."""
+    return _explained(facts, ruleset) if explain else _routed(facts, ruleset)
+
+
+def _routed(facts: PostFacts, ruleset: RuleSet) -> Decision:
     text = normalize(facts.text)
-    found, candidates = _scan(text, ruleset)
+    index = ruleset._index
+    if index is None:
+        found: set[str] = set()
+        candidates: set[int] = set()
+    else:
+        found, candidates = index.scan(text)
+    view = PostView(facts, text, found, ruleset.calendar)
+    batch = ruleset._always_batch
+    if batch is not None:
+        candidates.update(batch(view, facts, found))
+    pool = ruleset._scratch
+    hits = pool.pop() if pool else list(ruleset._base_hits)
+    plans = ruleset._plans
+    queue = sla = priority = None
+    tags: dict[str, None] = {}
+    risk = 0.0
+    page = approval = False
+    matched: list[str] = []
+    stopped_by = ""
+    for position in sorted(candidates):
+        rule_id, check, reason, miss, then, known = plans[position]
+        if stopped_by:
+            hits[position] = Hit(rule_id, False, f"skipped: `{stopped_by}` stopped evaluation")
+            continue
+        if check is not None and not check(view, facts, found):
+            hits[position] = miss
+            continue
+        because = reason(view)[1]
+        hit = known.get(because)
+        if hit is None:
+            hit = Hit(rule_id, True, because)
+            if len(known) < _KNOWN_HITS:
+                known[because] = hit
+        hits[position] = hit
+        matched.append(rule_id)
+        if queue is None:
+            queue = then.queue
+        if sla is None:
+            sla = then.sla
+        if then.priority is not None and (priority is None or then.priority < priority):
+            priority = then.priority
+        for tag in then.tags:
+            tags[tag] = None
+        risk += then.risk
+        page = page or then.page_pr
+        approval = approval or then.approval
+        if then.stop:
+            stopped_by = rule_id
+    all_hits = tuple(hits)
+    base = ruleset._base_hits
+    for position in candidates:
+        hits[position] = base[position]
+    pool.append(hits)
+    return _decision(ruleset, queue, priority, sla, tags, risk, page, approval, matched, all_hits)
+
+
+def _explained(facts: PostFacts, ruleset: RuleSet) -> Decision:
+    """Every candidate rule says why it matched or not (the `explain` command)."""
+    text = normalize(facts.text)
+    found, candidates = (set(), set()) if ruleset._index is None else ruleset._index.scan(text)
     view = PostView(facts, text, found, ruleset.calendar)
     rules = ruleset.rules
-    if explain:
-        hits = list(ruleset._idle_hits)
-        candidates |= ruleset._always
-        passed_always: list[int] = []
-    else:
-        # the "always" rules are tested in one call; only those that pass join the loop
-        hits = list(ruleset._base_hits)
-        passed_always = ruleset._always_batch(view, facts, found) if ruleset._always else []
-        candidates.update(passed_always)
-    checks = ruleset._checks
-    always = ruleset._always
+    hits = list(ruleset._idle_hits)
+    candidates |= ruleset._always
     queue = sla = None
     priority = None
     tags: dict[str, None] = {}
@@ -161,15 +201,9 @@ def evaluate(facts: PostFacts, ruleset: RuleSet, *, explain: bool = False) -> De
         if stopped_by:
             hits[index] = Hit(rule.id, False, f"skipped: `{stopped_by}` stopped evaluation")
             continue
-        if explain:
-            ok, because = rule.when.explain(view)
-            hits[index] = Hit(rule.id, ok, because)
-            if not ok:
-                continue
-        elif index in always or checks[index](view, facts, found):
-            hits[index] = Hit(rule.id, True, rule.when.explain(view)[1])
-        else:
-            hits[index] = ruleset._unmatched_hits[index]
+        ok, because = rule.when.explain(view)
+        hits[index] = Hit(rule.id, ok, because)
+        if not ok:
             continue
         then = rule.then
         matched.append(rule.id)
@@ -186,6 +220,21 @@ def evaluate(facts: PostFacts, ruleset: RuleSet, *, explain: bool = False) -> De
         approval = approval or then.approval
         if then.stop:
             stopped_by = rule.id
+    return _decision(ruleset, queue, priority, sla, tags, risk, page, approval, matched, tuple(hits))
+
+
+def _decision(
+    ruleset: RuleSet,
+    queue: Any,
+    priority: Any,
+    sla: str | None,
+    tags: dict[str, None],
+    risk: float,
+    page: bool,
+    approval: bool,
+    matched: list[str],
+    hits: tuple[Hit, ...],
+) -> Decision:
     defaults = ruleset.defaults
     return Decision(
         queue=queue or defaults.queue,
@@ -197,5 +246,5 @@ def evaluate(facts: PostFacts, ruleset: RuleSet, *, explain: bool = False) -> De
         needs_approval=approval,
         risk=min(max(risk, RISK_MIN), RISK_MAX),
         matched=tuple(matched),
-        hits=tuple(hits),
+        hits=hits,
     )

@@ -31,7 +31,7 @@ _UNSET = object()
 
 
 class PostView:
-    __slots__ = ("_lang", "_local", "_sentiment", "calendar", "facts", "found", "text")
+    __slots__ = ("_business", "_lang", "_local", "_sentiment", "calendar", "facts", "found", "text")
 
     def __init__(self, facts: PostFacts, text: str, found: Set[str], calendar: Calendar) -> None:
         self.facts = facts
@@ -41,6 +41,7 @@ class PostView:
         self._sentiment: float | None = None
         self._lang: str | None = None
         self._local: datetime | None = None
+        self._business: bool | None = None
 
     @property
     def sentiment(self) -> float:
@@ -63,3 +64,9 @@ class PostView:
         if self._local is None:
             self._local = self.facts.created_at.astimezone(self.calendar.tz)
         return self._local
+
+    @property
+    def business_hours(self) -> bool:
+        if self._business is None:
+            self._business = self.calendar.is_business_hours(self.local)
+        return self._business

@@ -88,6 +88,10 @@ class NumericCondition(Condition):
 
     def __init__(self, comparison: Comparison) -> None:
         self.comparison = comparison
+        # the reason's fixed parts, built once: a matched rule's reason is built for every post
+        described = comparison.describe()
+        self._passes = f" is {described}"
+        self._fails = f" is not {described}"
 
     @classmethod
     def parse(cls, node: Node, reader: Reader) -> Self | None:
@@ -101,7 +105,7 @@ class NumericCondition(Condition):
         value = type(self).read(post)
         ok = self.comparison.test(value)
         shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-        return ok, f"{self.key} {shown} {'is' if ok else 'is not'} {self.comparison.describe()}"
+        return ok, f"{self.key} {shown}{self._passes if ok else self._fails}"
 
 
 class FlagCondition(Condition):
@@ -112,6 +116,7 @@ class FlagCondition(Condition):
 
     def __init__(self, expected: bool) -> None:
         self.expected = expected
+        self._true, self._false = f"{self.key} is true", f"{self.key} is false"
 
     @classmethod
     def parse(cls, node: Node, reader: Reader) -> Self | None:
@@ -123,6 +128,8 @@ class FlagCondition(Condition):
 
     def explain(self, post: PostView) -> tuple[bool, str]:
         value = type(self).read(post)
+        if value is True or value is False:
+            return value == self.expected, self._true if value else self._false
         return value == self.expected, f"{self.key} is {str(value).lower()}"
 
 

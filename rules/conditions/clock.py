@@ -103,8 +103,8 @@ class BusinessHours(FlagCondition):
     summary = "Whether the post was made within business hours (top-level `business_hours:`)."
     example = "business_hours: false"
     uses = "created_at"
-    value_source = "v.calendar.is_business_hours(v.local)"
+    value_source = "v.business_hours"
 
     @staticmethod
     def read(post: PostView) -> bool:
-        return post.calendar.is_business_hours(post.local)
+        return post.business_hours

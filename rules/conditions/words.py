@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from re import _constants, _parser  # type: ignore[attr-defined]
 from typing import Self
 
 from yaml.nodes import Node, SequenceNode
@@ -12,6 +13,8 @@ from rules.conditions.base import Condition
 from rules.nodes import Reader
 from rules.text import normalize
 from rules.view import PostView
+
+_LITERAL = _constants.LITERAL
 
 
 class Words(Condition):
@@ -73,6 +76,7 @@ class Regex(Condition):
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
+        self.required = required_text(pattern)
 
     @classmethod
     def parse(cls, node: Node, reader: Reader) -> Self | None:
@@ -87,10 +91,28 @@ class Regex(Condition):
             return None
 
     def source(self, k: Constants) -> str:
-        return f"({k.add(self.pattern.search)}(f.text) is not None)"
+        search = f"({k.add(self.pattern.search)}(f.text) is not None)"
+        # a substring every match contains: most posts are ruled out without running the regex
+        return f"({k.add(self.required)} in f.text and {search})" if self.required else search
 
     def explain(self, post: PostView) -> tuple[bool, str]:
         found = self.pattern.search(post.facts.text)
         if found is None:
             return False, f"regex /{self.pattern.pattern}/ found nothing"
         return True, f"regex matched '{found.group(0)[:60]}'"
+
+
+def required_text(pattern: re.Pattern[str]) -> str:
+    """The longest run of characters every match of the pattern contains ('://' for
+    'https?://bit\\.ly/\\w+'), '' if none: consecutive literal characters at the top level of the
+    pattern. Under IGNORECASE only ASCII characters without case count (a letter may match another
+    case, or a Unicode look-alike such as the Kelvin sign)."""
+    ignore_case = bool(pattern.flags & re.IGNORECASE)
+    best = run = ""
+    for op, arg in _parser.parse(pattern.pattern, pattern.flags):
+        if op is _LITERAL and (not ignore_case or (arg < 128 and not chr(arg).isalpha())):
+            run += chr(arg)
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    return best
