@@ -124,33 +124,39 @@ class Vader:
         analyzer = _v.SentimentIntensityAnalyzer()
         return cls(analyzer.lexicon, analyzer.emojis)
 
-    def _describe_emoji(self, text: str) -> str:
+    def _describe_emoji(self, text: str, present: set[str]) -> str:
+        """Each emoji replaced by its description, a space before it unless the text starts there
+        or a space precedes it (polarity_scores' character loop, without the loop)."""
+        spots = []
+        for char in present:
+            at = text.find(char)
+            while at != -1:
+                spots.append(at)
+                at = text.find(char, at + 1)
+        spots.sort()
         parts = []
-        prev_space = True
-        for char in text:
-            if char in self._emoji:
-                if not prev_space:
-                    parts.append(" ")
-                parts.append(self.emojis[char])
-                prev_space = False
-            else:
-                parts.append(char)
-                prev_space = char == " "
+        last = 0
+        for at in spots:
+            parts.append(text[last:at])
+            if at and text[at - 1] != " ":
+                parts.append(" ")
+            parts.append(self.emojis[text[at]])
+            last = at + 1
+        parts.append(text[last:])
         return "".join(parts)
 
     def compound(self, text: str) -> float:
-        if not text.isascii() and not self._emoji.isdisjoint(text):
-            text = self._describe_emoji(text)
+        if not text.isascii():
+            present = self._emoji.intersection(text)
+            if present:
+                text = self._describe_emoji(text, present)
         text = text.strip()
-        words = []
-        for token in text.split():
-            stripped = token.strip(_PUNCT)
-            words.append(token if len(stripped) <= 2 else stripped)
+        words = [token if len(bare := token.strip(_PUNCT)) <= 2 else bare for token in text.split()]
         if not words:
             return 0.0
-        low = [w.lower() for w in words]
+        low = list(map(str.lower, words))
         n = len(words)
-        caps = sum(1 for w in words if w.isupper())
+        caps = sum(map(str.isupper, words))
         cap_diff = 0 < n - caps < n
         lexicon = self.lexicon
         sentiments: list[float] = [0] * n
