@@ -91,7 +91,7 @@ def compile_ruleset(
     used = {r.then.sla for r in ordered if r.then.sla} | {defaults.sla}
     idle = tuple(Hit(r.id, False, "none of its words appear") for r in ordered)
     unmatched = tuple(Hit(r.id, False, "did not match (explain tells why)") for r in ordered)
-    plans = tuple(
+    plans: tuple[_Plan, ...] = tuple(
         (
             rule.id,
             None if index in always else compile_check(rule.when),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 from vaderSentiment import vaderSentiment as _v
 
@@ -124,7 +124,7 @@ class Vader:
         analyzer = _v.SentimentIntensityAnalyzer()
         return cls(analyzer.lexicon, analyzer.emojis)
 
-    def _describe_emoji(self, text: str, present: set[str]) -> str:
+    def _describe_emoji(self, text: str, present: Set[str]) -> str:
         """Each emoji replaced by its description, a space before it unless the text starts there
         or a space precedes it (polarity_scores' character loop, without the loop)."""
         spots = []

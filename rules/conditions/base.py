@@ -10,7 +10,7 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 from rules.compiler import Constants
 from rules.nodes import Reader, describe, did_you_mean
-from rules.operators import OPERATORS, Comparison, Number
+from rules.operators import OPERATORS, Comparison, Number, Operator
 from rules.view import PostView
 
 
@@ -58,7 +58,7 @@ def parse_comparison(node: Node, reader: Reader, what: str) -> Comparison | None
     if not entries:
         reader.error(node, f"`{what}` needs an operator: {', '.join(OPERATORS)}")
         return None
-    clauses = []
+    clauses: list[tuple[Operator, tuple[Number, ...]]] = []
     for name, value in entries.items():
         op = OPERATORS[name]
         if op.arity == 2:
