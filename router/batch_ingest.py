@@ -21,6 +21,8 @@ from channels.base import Direction, InboundPost
 from router import metrics
 from router.models import OPEN_STATUSES, AuditEvent, Case, CaseStatus, Post, RoutingDecision
 from router.routing import Router, decision_row, route, routed_details
+from router.sla.clock import apply_due_times, update_pauses
+from router.sla.policy import SlaConfig
 from router.threads import apply_post_times
 from router.timeutil import utcnow
 from rules.facts import AuthorHistory, PostFacts, ThreadFacts
@@ -71,7 +73,9 @@ class BatchOutcome:
     case_ids: set[int] = field(default_factory=set)
 
 
-def ingest_batch(session: Session, posts: list[InboundPost], router: Router) -> BatchOutcome:
+def ingest_batch(
+    session: Session, posts: list[InboundPost], router: Router, sla: SlaConfig | None = None
+) -> BatchOutcome:
     outcome = BatchOutcome()
     fresh = _drop_repeats(session, posts, outcome)
     if not fresh:
@@ -102,7 +106,7 @@ def ingest_batch(session: Session, posts: list[InboundPost], router: Router) -> 
         case.id = case_id
     _load_thread_facts(session, cases, placed)
     histories = _author_histories(session, placed)
-    decisions, audits = _route(router, placed, histories, now)
+    decisions, audits = _route(router, placed, histories, now, sla)
     outcome.case_ids = {case.id for _, _, case in placed if case is not None}
     # Every row is final by now: each table gets one plain executemany, parents before children.
     _write_rows(session, CASES, [c.row for c in new_cases])
@@ -298,7 +302,11 @@ def _author_histories(session: Session, placed: list[Any]) -> dict[tuple[str, st
 
 
 def _route(
-    router: Router, placed: list[Any], histories: dict[tuple[str, str], list[dict[str, Any]]], now: datetime
+    router: Router,
+    placed: list[Any],
+    histories: dict[tuple[str, str], list[dict[str, Any]]],
+    now: datetime,
+    sla: SlaConfig | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     decisions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
@@ -323,6 +331,8 @@ def _route(
         seen_cases.add(case.id)
         was_resolved = case.status == CaseStatus.RESOLVED
         apply_post_times(case, post_id, post.direction.value, post.created_at)
+        if sla is not None:
+            update_pauses(case, post.direction.value, post.created_at)
         case.authors.add(post.author.handle)
         case.post_count += 1
         case.recent.append(post.created_at)
@@ -355,6 +365,9 @@ def _route(
             is_new=is_new,
         )
         audits.append(_audit(now, "case.routed", case.id, **details))
+    if sla is not None:  # due times follow from each case's final timeline and policy
+        for case in {id(c): c for _, _, c in placed if c is not None}.values():
+            apply_due_times(case, sla, now)
     return decisions, audits
 
 

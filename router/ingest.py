@@ -18,6 +18,8 @@ from router import audit, dead_letter, metrics, threads
 from router.batch_ingest import NeedsCarefulPath, ingest_batch, post_row
 from router.models import Case, CaseStatus, Post, RoutingDecision
 from router.routing import Router, decision_row, route, routed_details
+from router.sla.clock import apply_due_times, update_pauses
+from router.sla.policy import SlaConfig
 from router.timeutil import utcnow
 from rules.facts import PostFacts
 
@@ -51,10 +53,18 @@ class Ingestor:
     """Stores and routes posts. One transaction per batch; one savepoint per post, so a post
     that fails goes to dead-letter without taking its batch down."""
 
-    def __init__(self, *, engine: Engine, router: Router, after_commit: AfterCommit | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        router: Router,
+        after_commit: AfterCommit | None = None,
+        sla: SlaConfig | None = None,
+    ) -> None:
         self._engine = engine
         self._router = router
         self._after_commit = after_commit
+        self._sla = sla  # without it, cases get no due times
 
     def ingest(self, posts: Sequence[InboundPost], *, source: str) -> IngestResult:
         result = self._ingest_fast(posts) or self._ingest_carefully(posts, source=source)
@@ -68,7 +78,7 @@ class Ingestor:
         """The whole batch set-based, in one transaction; None when it needs the careful path."""
         try:
             with Session(self._engine, expire_on_commit=False) as session, session.begin():
-                done = ingest_batch(session, list(posts), self._router)
+                done = ingest_batch(session, list(posts), self._router, self._sla)
         except NeedsCarefulPath as why:
             log.debug("batch takes the careful path: %s", why)
             return None
@@ -135,7 +145,7 @@ class Ingestor:
             select(Post).where(Post.channel == inbound.channel, Post.platform_id == inbound.platform_id)
         ).first()
         if existing is not None:
-            if _apply_change(session, existing, inbound):
+            if _apply_change(session, existing, inbound, self._sla):
                 result.updated += 1
                 if existing.case_id:
                     result.changed_case_ids.add(existing.case_id)
@@ -162,6 +172,8 @@ class Ingestor:
             return
         assert case.id is not None
         result.changed_case_ids.add(case.id)
+        if self._sla is not None:
+            update_pauses(case, post.direction, post.created_at)
         if post.direction == Direction.INBOUND and not post.removed:
             self._route(session, case, post)
         else:
@@ -174,6 +186,9 @@ class Ingestor:
                 channel=post.channel,
                 direction=post.direction,
             )
+        if self._sla is not None:
+            apply_due_times(case, self._sla, utcnow())
+            session.add(case)
 
     def _join_case(self, session: Session, post: Post) -> Case | None:
         if threads.is_broadcast(post) or post.removed:
@@ -242,7 +257,7 @@ class Ingestor:
         audit.record(session, action="case.routed", case_id=case.id, **details)
 
 
-def _apply_change(session: Session, row: Post, post: InboundPost) -> bool:
+def _apply_change(session: Session, row: Post, post: InboundPost, sla: SlaConfig | None) -> bool:
     """An edit or a removal of a post we have; anything else is a repeat delivery."""
     if post.removed and not row.removed:
         row.removed = True
@@ -250,6 +265,8 @@ def _apply_change(session: Session, row: Post, post: InboundPost) -> bool:
         audit.record(session, action="post.removed", case_id=row.case_id, post_id=row.id)
         if row.case_id and (case := threads.live_case(session, row.case_id)):
             threads.refresh_case_times(session, case)
+            if sla is not None:
+                apply_due_times(case, sla, utcnow())
         return True
     if not post.removed and post.text != row.text and post.text:
         audit.record(  # the chain is permanent, so it keeps a digest of the old text, never the text

@@ -12,6 +12,7 @@ from router import audit
 from router.db import get_engine, make_engine, session_scope
 from router.ingest import AfterCommit, Ingestor
 from router.settings import Settings, get_settings
+from router.sla.policy import SlaConfig, load_sla_config
 from router.timeutil import utcnow
 from rules.engine import RuleSet, evaluate
 from rules.facts import PostFacts
@@ -35,16 +36,16 @@ class RuleSetRouter:
         return evaluate(facts, self._holder.current)
 
 
-def _known_sla_policies(settings: Settings) -> frozenset[str] | None:
-    """Rule files may only name SLA policies that exist; without an SLA config, any name goes."""
+def _load_sla_config(settings: Settings) -> SlaConfig | None:
+    """The SLA config, read once. Without one, cases get no due times and rule files may name
+    any SLA policy; a broken one stops the process (SlaConfigError names file:line:column)."""
     if not settings.sla_config_path.exists():
         log.warning(
-            "no SLA config at %s: SLA policy names in rules are not checked", settings.sla_config_path
+            "no SLA config at %s: no due times, SLA policy names in rules are not checked",
+            settings.sla_config_path,
         )
         return None
-    from router.sla.policy import load_sla_config
-
-    return frozenset(load_sla_config(settings.sla_config_path).policy_names)
+    return load_sla_config(settings.sla_config_path)
 
 
 @dataclass
@@ -54,16 +55,22 @@ class Services:
     after_commit: AfterCommit | None = None
 
     @cached_property
+    def sla(self) -> SlaConfig | None:
+        return _load_sla_config(self.settings)
+
+    @cached_property
     def rules(self) -> RuleSetHolder:
         return RuleSetHolder(
             self.settings.rules_path,
-            known_sla_policies=_known_sla_policies(self.settings),
+            known_sla_policies=frozenset(self.sla.policy_names) if self.sla else None,
             on_change=self._audit_rules_change,
         )
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(engine=self.engine, router=RuleSetRouter(self.rules), after_commit=self.after_commit)
+        return Ingestor(
+            engine=self.engine, router=RuleSetRouter(self.rules), after_commit=self.after_commit, sla=self.sla
+        )
 
     def _audit_rules_change(self, old_version: str | None, new_version: str, path: object) -> None:
         log.info("rule set %s is live (was %s)", new_version, old_version)

@@ -11,9 +11,13 @@ from channels.replay import RowError, read_twcs
 from router.demo_data import demo_posts
 from router.ingest import Ingestor
 from router.models import AuditEvent, Case, Post, RoutingDecision
+from router.settings import RULES_PACKAGE_DIR
+from router.sla.policy import load_sla_config
 from router.timeutil import utcnow
 from tests.conftest import TWCS_SAMPLE
 from tests.router.doubles import KeywordRouter
+
+SLA = load_sla_config(RULES_PACKAGE_DIR / "sla.yaml")
 
 
 def _snapshot(engine) -> dict[str, object]:
@@ -37,6 +41,12 @@ def _snapshot(engine) -> dict[str, object]:
                 c.first_response_at,
                 c.last_inbound_at,
                 c.last_response_at,
+                c.first_response_due_at,
+                c.next_response_due_at,
+                c.resolution_due_at,
+                c.next_due_at,
+                c.sla_policy_version,
+                c.sla_pauses,
             )
 
         decisions = sorted(
@@ -61,11 +71,14 @@ def _in_time_order() -> list:
 @pytest.mark.parametrize("batch", [7, 500])
 def test_fast_and_careful_paths_store_the_same_thing(engine, batch: int, caplog) -> None:
     posts = _in_time_order()
-    ingestor = Ingestor(engine=engine, router=KeywordRouter())
+    ingestor = Ingestor(engine=engine, router=KeywordRouter(), sla=SLA)
     with caplog.at_level(logging.DEBUG, logger="router.ingest"):
         for i in range(0, len(posts), batch):
             ingestor.ingest(posts[i : i + batch], source="t")
     fast = _snapshot(engine)
+    timed = [case for _, case in fast["posts"] if case is not None]  # type: ignore[attr-defined]
+    assert timed and all(case[10] is not None for case in timed)  # every case has a first-response due time
+    assert any(case[12] is not None for case in timed) and any(case[15] for case in timed)  # some paused
     assert "fast ingest path failed" not in caplog.text  # only the expected detours, never a crash
     _clear(engine)
     for i in range(0, len(posts), batch):
