@@ -18,13 +18,15 @@ from router.auth import current_user
 from router.errors import ApiError
 from router.notes import canned_for, fill
 from router.roles import ALL_QUEUES, can_approve
+from router.runtime import run_blocking, services
 from router.users import Principal
-from router.web import casework, forms
+from router.web import casework, forms, login_limit
 from router.web.api_more import placeholders
 from router.web.casequery import FILTERS, CaseQuery, cached_counts, detail, list_for
 from router.web.live import HUB
 from router.web.operations import in_session
 from router.web.settings import QUEUE_SETTINGS
+from workers.connection import redis_connection
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 routes = web.RouteTableDef()
@@ -86,6 +88,19 @@ async def login(request: web.Request) -> web.Response:
     if not expected or not secrets.compare_digest(expected, str(form.get(auth.CSRF_FIELD, ""))):
         raise ApiError(403, "csrf_failed", "the login form expired; reload the page")
     hours = request.app[QUEUE_SETTINGS].session_hours
+    conn, address = redis_connection(services(request).settings), request.remote or "unknown"
+    wait = await run_blocking(request, lambda: login_limit.retry_after(conn, name=name, address=address))
+    if wait is not None:
+        minutes = (wait + 59) // 60
+        response = render(
+            "login.html",
+            status=429,
+            csrf=expected,
+            next=target,
+            error=f"Too many failed sign-ins. Try again in {minutes} minute(s).",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     def work(s: Session) -> tuple[str, str] | None:
         user = users.check_password(s, name=name, password=password)
@@ -93,7 +108,10 @@ async def login(request: web.Request) -> web.Response:
 
     started = await in_session(request, work)
     if started is None:
+        await run_blocking(request, lambda: login_limit.record_failure(conn, name=name, address=address))
         return render("login.html", status=401, csrf=expected, next=target, error="Wrong name or password.")
+    await run_blocking(request, lambda: login_limit.clear(conn, name=name, address=address))
+
     response = web.HTTPSeeOther(target)
     auth.set_session_cookie(request, response, started[0])
     response.del_cookie(auth.LOGIN_CSRF_COOKIE, path="/login")

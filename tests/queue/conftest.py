@@ -158,7 +158,10 @@ def queue_settings(**overrides: Any) -> QueueSettings:
 
 
 @pytest_asyncio.fixture
-async def world(engine, fake_x: FakeXApi) -> AsyncIterator[World]:
+async def world(
+    engine, fake_x: FakeXApi, redis_conn
+) -> AsyncIterator[World]:  # Redis: login limits start clean
+
     async with TestServer(fake_x.app(), host="127.0.0.1") as x_server:
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]

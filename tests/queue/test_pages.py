@@ -166,3 +166,26 @@ async def test_server_sent_events_announce_new_cases_and_presence(world: World) 
         await world.call("POST", f"/api/cases/{first}/presence", Role.MANAGER, json={})
         presence = await asyncio.wait_for(next_event("presence"), 5)
         assert presence["viewers"] == [{"user": "manager-user", "state": "viewing"}]
+
+
+@pytest.mark.asyncio
+async def test_repeated_wrong_passwords_are_refused_for_a_while_even_with_the_right_one(world: World) -> None:
+    with_password(world, "gina", Role.CUSTOMER_SERVICE)
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=world.url("/"))
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+
+        async def attempt(password: str) -> aiohttp.ClientResponse:
+            async with http.get(world.url("/login")) as r:
+                token = re.search(r'name="csrf_token" value="([^"]+)"', await r.text())[1]  # type: ignore[index]
+            async with http.post(
+                world.url("/login"),
+                allow_redirects=False,
+                data={"name": "gina", "password": password, "csrf_token": token, "next": "/"},
+            ) as r:
+                await r.read()
+                return r
+
+        statuses = [(await attempt(f"guess-{i}")).status for i in range(5)]
+        assert statuses == [401] * 5
+        refused = await attempt(PASSWORD)
+        assert refused.status == 429 and int(refused.headers["Retry-After"]) > 0
