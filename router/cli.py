@@ -237,12 +237,14 @@ def _register_plugins() -> None:
     from channels.cli import poll
     from router.demo import demo
     from router.reports.cli import report_group
+    from router.sla.cli import sla_group
     from router.users_cli import user_group
     from rules.cli import rules_group
 
     main.add_command(demo)
     main.add_command(poll)
     main.add_command(report_group)
+    main.add_command(sla_group)
     main.add_command(rules_group)
     main.add_command(user_group)
 

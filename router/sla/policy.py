@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from router.sla import reading
 from router.sla.calendar import Calendar
@@ -172,10 +172,11 @@ def _config(reader: Reader, root: Node) -> SlaConfig | None:
     default = None
     if "default_policy" in entries:
         default = reader.text(entries["default_policy"], "`default_policy`")
-        if default is not None and default not in policies:
+        names = _keys(entries.get("policies"))  # a broken policy is reported where it is defined
+        if default is not None and default not in names:
             reader.error(
                 entries["default_policy"],
-                f"unknown policy `{default}` in `default_policy`{did_you_mean(default, policies)}",
+                f"unknown policy `{default}` in `default_policy`{did_you_mean(default, names)}",
             )
     elif policies:
         default = next(iter(policies))
@@ -283,9 +284,11 @@ def _ladder(reader: Reader, queue: str, node: Node) -> tuple[Stage, ...] | None:
         at = reading.offset(reader, entries["at"], f"{what}: `at`")
         actions = reader.texts(entries["do"], f"{what}: `do`") or []
         known = [a.value for a in Action]
-        for action in actions:
+        do_node = entries["do"]
+        action_nodes = do_node.value if isinstance(do_node, SequenceNode) else [do_node]
+        for action, action_node in zip(actions, action_nodes, strict=False):
             if action not in known:
-                reader.error(entries["do"], f"{what}: unknown action `{action}`{did_you_mean(action, known)}")
+                reader.error(action_node, f"{what}: unknown action `{action}`{did_you_mean(action, known)}")
         name = reader.text(entries["name"], f"{what}: `name`") if "name" in entries else None
         if at is not None and actions and all(a in known for a in actions):
             percent, minutes = at
