@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from router.models import OPEN_STATUSES, Case, Post, RoutingDecision
+from router.timeutil import utcnow
 from rules.outcome import Priority
 
 ALL = "all"
@@ -53,6 +55,9 @@ def case_summary(case: Case, first_post: Post | None, decision: RoutingDecision 
         ),
         "last_inbound_at": _iso(case.last_inbound_at),
         "first_response_due_at": _iso(case.first_response_due_at),
+        "next_response_due_at": _iso(case.next_response_due_at),
+        "resolution_due_at": _iso(case.resolution_due_at),
+        "next_due_at": _iso(case.next_due_at),
         "first_post": (
             {"platform_id": first_post.platform_id, "text": first_post.text, "url": first_post.url}
             if first_post
@@ -62,7 +67,8 @@ def case_summary(case: Case, first_post: Post | None, decision: RoutingDecision 
     }
 
 
-def list_cases(session: Session, flt: QueueFilter) -> list[dict[str, Any]]:
+def list_cases(session: Session, flt: QueueFilter, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Breached first (next_due_at before `now`), then by the next due time, then by priority."""
     query = select(Case)
     if flt.status == OPEN:
         query = query.where(col(Case.status).in_([s.value for s in OPEN_STATUSES]))
@@ -72,9 +78,11 @@ def list_cases(session: Session, flt: QueueFilter) -> list[dict[str, Any]]:
         query = query.where(Case.merged_into_id == None)  # noqa: E711  (a merged case lives on in another)
     if flt.queue:
         query = query.where(Case.queue == flt.queue)
+    breached = sql_case((col(Case.next_due_at) < (now or utcnow()), 0), else_=1)
     query = query.order_by(
-        col(Case.first_response_due_at).is_(None),
-        col(Case.first_response_due_at),
+        breached,
+        col(Case.next_due_at).is_(None),
+        col(Case.next_due_at),
         col(Case.priority),
         col(Case.first_inbound_at),
         col(Case.id),
