@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
@@ -30,7 +30,7 @@ from rules.errors import Problem
 from rules.nodes import Reader, did_you_mean
 from rules.outcome import QueueName
 
-TOP_LEVEL = ("version", "default_policy", "calendars", "policies", "escalation", "leads")
+TOP_LEVEL = ("version", "default_policy", "calendars", "policies", "queue_policies", "escalation", "leads")
 POLICY_FIELDS = ("calendar", "first_response", "next_response", "resolution", "warn_at")
 STAGE_FIELDS = ("name", "at", "do")
 QUEUES = tuple(q.value for q in QueueName)
@@ -97,6 +97,7 @@ class SlaConfig:
     ladders: Mapping[str, tuple[Stage, ...]]
     leads: Mapping[str, str]
     default_policy: str | None
+    queue_policies: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def policy_names(self) -> tuple[str, ...]:
@@ -127,6 +128,10 @@ class SlaConfig:
 
     def lead(self, queue: str) -> str | None:
         return self.leads.get(queue)
+
+    def policy_for_queue(self, queue: str) -> str | None:
+        """The policy a case runs under once handed to `queue` (None: it keeps its own)."""
+        return self.queue_policies.get(queue)
 
 
 def load_sla_config(path: Path | str) -> SlaConfig:
@@ -182,7 +187,19 @@ def _config(reader: Reader, root: Node) -> SlaConfig | None:
         default = next(iter(policies))
     ladders = _named(reader, entries.get("escalation"), "`escalation`", _ladder, keys=QUEUES)
     leads = _named(reader, entries.get("leads"), "`leads`", lambda r, q, node: r.text(node, f"lead of {q}"))
-    return SlaConfig(reader.file, calendars, policies, ladders, leads, default)
+    policy_names = _keys(entries.get("policies"))
+
+    def queue_policy(r: Reader, queue: str, node: Node) -> str | None:
+        name = r.text(node, f"policy of {queue}")
+        if name is not None and name not in policy_names:
+            r.error(node, f"unknown policy `{name}` for queue {queue}{did_you_mean(name, policy_names)}")
+            return None
+        return name
+
+    queue_policies = _named(
+        reader, entries.get("queue_policies"), "`queue_policies`", queue_policy, keys=QUEUES
+    )
+    return SlaConfig(reader.file, calendars, policies, ladders, leads, default, queue_policies)
 
 
 def _keys(node: Node | None) -> dict[str, Node]:

@@ -15,6 +15,8 @@ from router.errors import ApiError
 from router.models import OPEN_STATUSES, Case, CaseStatus
 from router.notes import Note
 from router.roles import ALL_QUEUES, can_see
+from router.sla.clock import apply_due_times, reapply
+from router.sla.policy import SlaConfig
 from router.timeutil import utcnow
 from router.users import Principal
 
@@ -54,7 +56,24 @@ def claim(session: Session, case: Case, user: Principal, lease: timedelta) -> cl
         raise conflict_error(exc) from None
 
 
+SLA_CONFIG = "sla_config"  # key of Session.info where request sessions carry the SLA config
+
+
+def _retime(session: Session, case: Case, *, queue_changed: bool = False) -> None:
+    """Move the case's clocks after a person changed it: a resolved case owes nothing; a case
+    handed to another queue runs under that queue's policy from now on."""
+    config: SlaConfig | None = session.info.get(SLA_CONFIG)
+    if config is None:
+        return
+    if queue_changed and (policy := config.policy_for_queue(case.queue)):
+        case.sla_policy = policy
+        reapply(case, config, utcnow())
+    else:
+        apply_due_times(case, config, utcnow())
+
+
 def handoff(session: Session, case: Case, user: Principal, *, to: str, reason: str) -> None:
+
     if to not in ALL_QUEUES:
         raise ApiError(422, "bad_queue", f"queue must be one of {', '.join(sorted(ALL_QUEUES))}")
     if to == case.queue:
@@ -65,6 +84,7 @@ def handoff(session: Session, case: Case, user: Principal, *, to: str, reason: s
     assert case.id is not None
     previous = case.queue
     case.queue, case.updated_at = to, utcnow()
+    _retime(session, case, queue_changed=True)
     session.add(case)
     audit.record(
         session,
@@ -84,6 +104,7 @@ def resolve(session: Session, case: Case, user: Principal) -> None:
     _not_held_by_other(session, case, user)
     assert case.id is not None
     case.status, case.resolved_at, case.updated_at = CaseStatus.RESOLVED, utcnow(), utcnow()
+    _retime(session, case)
     session.add(case)
     audit.record(session, action="case.resolved", actor=user.name, case_id=case.id)
     claims.release(session, case_id=case.id, user=user, force=True)
@@ -93,6 +114,7 @@ def reopen(session: Session, case: Case, user: Principal) -> None:
     if case.status != CaseStatus.RESOLVED:
         raise ApiError(409, "not_resolved", f"case {case.id} is {case.status}")
     case.status, case.resolved_at, case.updated_at = CaseStatus.OPEN, None, utcnow()
+    _retime(session, case)
     session.add(case)
     audit.record(session, action="case.reopened", actor=user.name, case_id=case.id)
 

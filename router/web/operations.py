@@ -28,11 +28,13 @@ Operation = Callable[[web.Request, Principal, int, Fields], Awaitable[Result]]
 
 async def in_session(request: web.Request, work: Callable[[Session], T]) -> T:
     """Run `work` in one transaction on the DB threads; it commits when `work` returns."""
-    engine = services(request).engine
+    engine, sla = services(request).engine, services(request).sla
 
     def run() -> T:
-        with Session(engine, expire_on_commit=False) as session:
+        # Case changes that move a clock (handoff, resolve, reopen) find the SLA config here.
+        with Session(engine, expire_on_commit=False, info={casework.SLA_CONFIG: sla}) as session:
             result = work(session)
+
             session.commit()
             return result
 
