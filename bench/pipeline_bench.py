@@ -128,7 +128,6 @@ class Watcher(threading.Thread):
                 time.sleep(0.005)
 
 
-
 class Sampler(threading.Thread):
     def __init__(self, processes: dict[str, psutil.Process]) -> None:
         super().__init__(daemon=True)
@@ -248,7 +247,6 @@ def copy_baseline(dsn: str, count: int) -> float:
                 "COPY copy_posts (id, channel, platform_id, account, author_handle, author_followers, "
                 "author_verified, text, created_at, in_reply_to, direction, removed, raw, case_id, "
                 "ingested_at) FROM STDIN"
-
             ) as copy:
                 for i, p in enumerate(posts, start=1):
                     copy.write_row(
@@ -411,7 +409,6 @@ def main() -> None:
         if scratch:
             with psycopg.connect(admin_url(server_url, "postgres"), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-
 
 
 async def _wait_ready(ports: list[int]) -> None:

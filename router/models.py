@@ -74,7 +74,6 @@ class Case(SQLModel, table=True):
         Index("ix_cases_report_period", "first_inbound_at"),  # reports: cases per period
     )
 
-
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     channel: str = Field(max_length=40)
     account: str = Field(max_length=200)

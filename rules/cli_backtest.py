@@ -166,8 +166,9 @@ def print_report(report: BacktestReport, *, since: str) -> None:
     ):
         if moves:
             table = Table("from", "to", "posts", title=title)
-            for (a, b), n in moves.most_common():
-                table.add_row(a, b, str(n))
+            for (source, target), n in moves.most_common():
+                table.add_row(str(source), str(target), str(n))
+
             console.print(table)
     if report.paging:
         console.print(

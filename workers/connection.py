@@ -60,4 +60,3 @@ def _shutdown(conn: redis.Redis) -> None:
         conn.shutdown(save=True)
     except redis.ResponseError:
         conn.shutdown(nosave=True)
-

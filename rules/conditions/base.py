@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from typing import ClassVar, Self
 
 from yaml.nodes import MappingNode, Node, SequenceNode
@@ -22,7 +21,7 @@ class Condition(ABC):
     key: ClassVar[str]
     summary: ClassVar[str]
     example: ClassVar[str]  # the YAML of one use, for docs and `check` hints
-    cost: ClassVar[int] = 1  # siblings in all/any are tried cheapest first
+    cost: int = 1  # siblings in all/any are tried cheapest first (all/any/not set their own)
     uses: ClassVar[str] = ""  # the fact read, for the docs
 
     @classmethod
@@ -83,8 +82,11 @@ def parse_comparison(node: Node, reader: Reader, what: str) -> Comparison | None
 class NumericCondition(Condition):
     """A number read from the post compared with the shared operator table."""
 
-    read: ClassVar[Callable[[PostView], Number]]
     value_source: ClassVar[str]  # the same value as an expression, e.g. "f.author_followers"
+
+    @staticmethod
+    def read(post: PostView) -> Number:  # each subclass reads its own fact
+        raise NotImplementedError
 
     def __init__(self, comparison: Comparison) -> None:
         self.comparison = comparison
@@ -111,8 +113,11 @@ class NumericCondition(Condition):
 class FlagCondition(Condition):
     """A yes/no fact of the post: `verified: true`."""
 
-    read: ClassVar[Callable[[PostView], bool]]
     value_source: ClassVar[str]
+
+    @staticmethod
+    def read(post: PostView) -> bool:  # each subclass reads its own fact
+        raise NotImplementedError
 
     def __init__(self, expected: bool) -> None:
         self.expected = expected

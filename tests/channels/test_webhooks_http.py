@@ -28,11 +28,10 @@ from router import webhooks
 from router.app import create_app
 from router.ingest import Ingestor
 from router.models import Case, DeadLetter, InboxEvent, Post
-from router.services import Services
 from router.roles import Role
+from router.services import Services
 from router.settings import Settings
 from router.users import create_user
-
 from tests.channels.conftest import BRAND_ID, PAGE_ID
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.x_api import FakeXApi
