@@ -15,6 +15,7 @@ from router.errors import json_errors
 from router.idempotency import idempotency
 from router.logs import AccessLogger
 from router.runtime import EXECUTOR, SERVICES, run_blocking
+from router.security import security_headers
 from router.services import Services
 from router.web import setup as web_setup
 
@@ -48,7 +49,7 @@ async def _executor(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(services: Services) -> web.Application:
     app = web.Application(
-        middlewares=[ops.request_ids, json_errors, auth.authorize, idempotency],
+        middlewares=[security_headers, ops.request_ids, json_errors, auth.authorize, idempotency],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SERVICES] = services
