@@ -89,6 +89,10 @@ def check(config_path: Path | None) -> None:
             f"resolution {'-' if policy.resolution is None else f'{policy.resolution:g}m'}, "
             f"warn at {policy.warn_at:.0%}, calendar {policy.calendar}, version {policy.version}"
         )
+    for name, rota in config.rotations.items():
+        click.echo(
+            f"oncall {name}: {', '.join(rota.people)} ({rota.timezone.key}, handoff {rota.handoff:%H:%M})"
+        )
     for queue, stages in config.ladders.items():
         steps = "; ".join(f"{s.at.text}: {', '.join(s.do)}" for s in stages)
         click.echo(f"escalation {queue} (lead {config.lead(queue) or '-'}): {steps}")

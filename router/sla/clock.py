@@ -18,6 +18,7 @@ or when a caller clears it to re-apply the current definition, e.g. on a handoff
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,16 +72,49 @@ def pauses_of(case: Any) -> list[Pause]:
     return [(_parse(start), _parse(end) if end else None) for start, end in case.sla_pauses or [] if start]
 
 
-def _next_response_due(case: Any, calendar: Calendar, policy: SlaPolicy) -> datetime | None:
-    last_in, last_out = case.last_inbound_at, case.last_response_at
+@dataclass(frozen=True)
+class RunningClock:
+    """A response clock that is counting: what escalation ladders watch."""
+
+    kind: str  # "first" or "next" (response)
+    started_at: datetime
+    allowed: float  # business minutes
+    due_at: datetime
+    calendar: Calendar
+
+
+def running_clocks(case: Any, config: SlaConfig) -> list[RunningClock]:
+    """The first- and next-response clocks still counting; none once the case is closed."""
+    policy = config.policy_or_default(case.sla_policy)
+    if policy is None or case.status not in _OPEN or case.first_inbound_at is None:
+        return []
+    calendar = config.calendar(policy.calendar)
+    clocks = []
+    if case.first_response_at is None:
+        due = add_business_time(calendar, case.first_inbound_at, policy.first_response)
+        clocks.append(RunningClock("first", case.first_inbound_at, policy.first_response, due, calendar))
+    owed_since = _owed_since(case)
+    if owed_since is not None:
+        due = add_business_time(calendar, owed_since, policy.next_response)
+        clocks.append(RunningClock("next", owed_since, policy.next_response, due, calendar))
+    return clocks
+
+
+def _owed_since(case: Any) -> datetime | None:
+    """When the customer first spoke after our last response; None when nothing is owed."""
+    last_in: datetime | None = case.last_inbound_at
+    last_out: datetime | None = case.last_response_at
     if case.first_response_at is None or last_in is None or last_out is None or last_in <= last_out:
         return None
-    owed_since = last_in
     for _, end in reversed(pauses_of(case)):
         if end is not None and last_out < end <= last_in:
-            owed_since = end  # the customer's first post after our last response
-            break
-    return add_business_time(calendar, owed_since, policy.next_response)
+            return end  # the customer's first post after our last response
+    return last_in
+
+
+def _next_response_due(case: Any, calendar: Calendar, policy: SlaPolicy) -> datetime | None:
+    owed_since = _owed_since(case)
+    return None if owed_since is None else add_business_time(calendar, owed_since, policy.next_response)
 
 
 def _resolution_due(case: Any, calendar: Calendar, policy: SlaPolicy) -> datetime | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,17 +25,30 @@ from typing import TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from router.sla import reading
+from router.sla import paging_config, reading
 from router.sla.calendar import Calendar
+from router.sla.paging_config import PagingPolicy
 from rules.errors import Problem
 from rules.nodes import Reader, did_you_mean
 from rules.outcome import QueueName
+from workers.paging.oncall import Rotation
 
-TOP_LEVEL = ("version", "default_policy", "calendars", "policies", "queue_policies", "escalation", "leads")
+TOP_LEVEL = (
+    "version",
+    "default_policy",
+    "calendars",
+    "policies",
+    "queue_policies",
+    "escalation",
+    "leads",
+    "oncall",
+    "paging",
+)
 POLICY_FIELDS = ("calendar", "first_response", "next_response", "resolution", "warn_at")
 STAGE_FIELDS = ("name", "at", "do")
 QUEUES = tuple(q.value for q in QueueName)
 DEFAULT_WARN_AT = 0.75
+_STAGE_NAME = re.compile(r"^[a-z0-9_-]{1,40}$")  # part of RQ job ids: sla:{case}:{clock}-{stage}
 T = TypeVar("T")
 
 
@@ -98,6 +112,8 @@ class SlaConfig:
     leads: Mapping[str, str]
     default_policy: str | None
     queue_policies: Mapping[str, str] = field(default_factory=dict)
+    rotations: Mapping[str, Rotation] = field(default_factory=dict)
+    paging: PagingPolicy = field(default_factory=PagingPolicy)
 
     @property
     def policy_names(self) -> tuple[str, ...]:
@@ -128,6 +144,9 @@ class SlaConfig:
 
     def lead(self, queue: str) -> str | None:
         return self.leads.get(queue)
+
+    def rotation(self, name: str | None) -> Rotation | None:
+        return self.rotations.get(name) if name else None
 
     def policy_for_queue(self, queue: str) -> str | None:
         """The policy a case runs under once handed to `queue` (None: it keeps its own)."""
@@ -199,7 +218,11 @@ def _config(reader: Reader, root: Node) -> SlaConfig | None:
     queue_policies = _named(
         reader, entries.get("queue_policies"), "`queue_policies`", queue_policy, keys=QUEUES
     )
-    return SlaConfig(reader.file, calendars, policies, ladders, leads, default, queue_policies)
+    rotations = _named(reader, entries.get("oncall"), "`oncall`", paging_config.rotation)
+    paging = paging_config.paging_policy(reader, entries.get("paging"), _keys(entries.get("oncall")))
+    return SlaConfig(
+        reader.file, calendars, policies, ladders, leads, default, queue_policies, rotations, paging
+    )
 
 
 def _keys(node: Node | None) -> dict[str, Node]:
@@ -292,7 +315,7 @@ def _ladder(reader: Reader, queue: str, node: Node) -> tuple[Stage, ...] | None:
     items = reader.items(node, f"escalation of `{queue}`")
     if items is None:
         return None
-    stages = []
+    stages: list[Stage] = []
     for number, item in enumerate(items, start=1):
         what = f"stage {number} of the `{queue}` escalation"
         entries = reader.mapping(item, what, allowed=STAGE_FIELDS, required=("at", "do"))
@@ -307,6 +330,12 @@ def _ladder(reader: Reader, queue: str, node: Node) -> tuple[Stage, ...] | None:
             if action not in known:
                 reader.error(action_node, f"{what}: unknown action `{action}`{did_you_mean(action, known)}")
         name = reader.text(entries["name"], f"{what}: `name`") if "name" in entries else None
+        if name is not None and not _STAGE_NAME.match(name):
+            reader.error(entries["name"], f"{what}: a stage name is lower-case letters, digits, - and _")
+            name = None
+        if (name or str(number)) in {s.name for s in stages}:
+            reader.error(entries.get("name", item), f"{what}: the name `{name}` is used twice in this ladder")
+            continue
         if at is not None and actions and all(a in known for a in actions):
             percent, minutes = at
             text = str(getattr(entries["at"], "value", "")).strip()

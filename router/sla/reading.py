@@ -14,16 +14,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from router.sla.calendar import MINUTES_PER_DAY, WEEKDAYS, Calendar, Range, country_supported
 from rules.nodes import NULL_TAG, Reader, describe, did_you_mean
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|h|d)$")
-_OFFSET = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)\s*(%|m|h|d)?$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
+_OFFSET = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)\s*(%|s|m|h|d)?$")
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-UNIT_MINUTES = {"m": 1.0, "h": 60.0, "d": float(MINUTES_PER_DAY)}
+UNIT_MINUTES = {"s": 1 / 60, "m": 1.0, "h": 60.0, "d": float(MINUTES_PER_DAY)}
 ALWAYS = ("24x7", "24/7")
 CALENDAR_FIELDS = ("timezone", "hours", "holidays", "holiday_country", "holiday_subdivision")
 
 
 def duration(reader: Reader, node: Node, what: str) -> float | None:
-    """Minutes of business time from "15m", "1h", "8h", "2d" (a day is 24 hours of the clock)."""
+    """Minutes of business time from "15m", "1h", "8h", "2d" (a day is 24 hours of the clock);
+    seconds ("30s") are allowed for demos and tests that must watch a ladder run."""
     raw = _scalar(node)
     found = _DURATION.match(raw.strip()) if raw is not None else None
     if found is None or float(found[1]) <= 0:
