@@ -17,6 +17,7 @@ APPROVER = frozenset(APPROVERS)
 LEADS = frozenset({Role.FORUM_MANAGER, Role.MANAGER})
 ADMIN = frozenset({Role.ADMIN})
 OPS = frozenset({Role.MANAGER, Role.ADMIN})
+MANAGERS = frozenset({Role.MANAGER})  # reports: figures and the cases behind them
 
 ROUTES: dict[tuple[str, str], Decision] = {
     # without authentication: health, the login page, signed webhooks, and static assets
@@ -41,6 +42,9 @@ ROUTES: dict[tuple[str, str], Decision] = {
     ("POST", "/cases/{id}/{action}"): AGENT,
     ("POST", "/replies/{id}/{action}"): AGENT,
     ("POST", "/bulk"): AGENT,
+    ("GET", "/reports"): MANAGERS,
+    ("GET", "/reports/cases"): MANAGERS,
+    ("GET", "/reports/cases.csv"): MANAGERS,
     # JSON API
     ("GET", "/api/openapi.json"): EVERYONE,
     ("GET", "/api/me"): EVERYONE,

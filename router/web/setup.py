@@ -9,7 +9,7 @@ from aiohttp import web
 
 from router.replies import REPLIERS, Repliers
 from router.services import Services
-from router.web import api_more, live, pages
+from router.web import api_more, live, pages, reports_pages
 from router.web.casequery import COUNTS, CountsCache
 from router.web.settings import QUEUE_SETTINGS, QueueSettings
 
@@ -32,4 +32,5 @@ def install(app: web.Application, services: Services) -> None:
     app.on_shutdown.append(live.close_streams)
     api_more.register(app)
     pages.register(app)
+    reports_pages.register(app)
     app.router.add_static("/static", STATIC_DIR, append_version=True)

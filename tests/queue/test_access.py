@@ -50,6 +50,9 @@ ENDPOINTS: list[tuple[str, str, set[Role], dict[str, object] | None]] = [
     ("GET", "/", EVERYONE, None),
     ("GET", "/cases/{case}", AGENTS, None),
     ("GET", "/cases/{case}/panel", AGENTS, None),
+    ("GET", "/reports", {MGR}, None),
+    ("GET", "/reports/cases?figure=cases", {MGR}, None),
+    ("GET", "/reports/cases.csv?figure=answered", {MGR}, None),
 ]
 MARKER = {FM: "", CS: " #cs", PR: " #pr", MGR: "", ADM: ""}
 OTHER_QUEUE = {FM: "pr", CS: "forum", PR: "forum", MGR: "pr", ADM: "pr"}
