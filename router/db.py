@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -31,8 +33,22 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    _fresh_pool_after_fork(engine)
+    return engine
+
+
+def _fresh_pool_after_fork(engine: Engine) -> None:
+    """A forked child (an RQ work horse) must not use the parent's pooled connections: two
+    processes on one socket corrupt the session (psycopg: DuplicatePreparedStatement)."""
+    ref = weakref.ref(engine)
+
+    def forget() -> None:
+        if (alive := ref()) is not None:
+            alive.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
