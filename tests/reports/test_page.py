@@ -148,6 +148,8 @@ async def test_each_drill_down_lists_exactly_the_cases_its_figure_counts(world: 
             "answered": group["answered"],
             "breached": group["breaches"],
             "pr_pages": group["pr_pages"],
+            "resolved": group["resolved"],
+            "met": group["sla"].get("first_response", {}).get("met", 0),
             **group["breach_causes"],
         }
         for figure, count in expected.items():
