@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from channels.base import InboundPost, WebhookRejected
@@ -117,7 +118,26 @@ def _store(engine: Any, source: str, raw: bytes) -> tuple[int, bool]:
         return found.id, found.processed_at is not None
 
 
+RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+def _transient(exc: BaseException | None) -> bool:
+    """The database is away (restarting, failing over, locked), not the delivery at fault; also
+    when that surfaced as a follow-on error (a session that must roll back) while handling it."""
+    for _ in range(10):
+        if exc is None:
+            return False
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _process(app: web.Application, event_id: int) -> None:
+    """Ingest one stored delivery. A database outage raises (the delivery stays pending and is
+    retried); anything else marks it processed with the error and keeps a dead letter."""
     svc, cfg = app[SERVICES], app[WEBHOOKS]
     with Session(svc.engine, expire_on_commit=False) as session:
         event = session.get(InboxEvent, event_id)
@@ -132,6 +152,8 @@ def _process(app: web.Application, event_id: int) -> None:
             "%s delivery %s: %s stored, %s duplicates", source, event_id, result.stored, result.duplicates
         )
     except Exception as exc:  # one delivery is the loop boundary; it stays in the inbox and dead-letter
+        if _transient(exc):
+            raise
         log.exception("processing %s delivery %s failed", source, event_id)
         error = f"{type(exc).__name__}: {exc}"
         _keep_bad(svc.engine, source, error, body)
@@ -143,9 +165,23 @@ def _process(app: web.Application, event_id: int) -> None:
             session.commit()
 
 
+async def _process_until_done(app: web.Application, event_id: int) -> None:
+    for attempt in itertools.count():
+        try:
+            await run_blocking(app, _process, app, event_id)
+            return
+        except Exception as exc:
+            if not _transient(exc):
+                log.exception("delivery %s could not be processed; it stays pending", event_id)
+                return
+            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+            log.warning("delivery %s: database unavailable (%s); retrying in %s s", event_id, exc, delay)
+            await asyncio.sleep(delay)
+
+
 def _schedule(app: web.Application, event_id: int) -> None:
     cfg = app[WEBHOOKS]
-    task = asyncio.create_task(run_blocking(app, _process, app, event_id))
+    task = asyncio.create_task(_process_until_done(app, event_id))
     cfg.tasks.add(task)
     task.add_done_callback(cfg.tasks.discard)
 
