@@ -40,7 +40,8 @@ def timer_key(clock: str, stage: str) -> str:
 
 
 def job_id(case_id: int, key: str) -> str:
-    return f"sla:{case_id}:{key}"
+    """`sla-{case_id}-{clock}-{stage}`: RQ 2 job ids allow only letters, digits, - and _."""
+    return f"sla-{case_id}-{key}"
 
 
 def timers_for(case: Any, config: SlaConfig) -> list[Timer]:

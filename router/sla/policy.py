@@ -48,7 +48,7 @@ POLICY_FIELDS = ("calendar", "first_response", "next_response", "resolution", "w
 STAGE_FIELDS = ("name", "at", "do")
 QUEUES = tuple(q.value for q in QueueName)
 DEFAULT_WARN_AT = 0.75
-_STAGE_NAME = re.compile(r"^[a-z0-9_-]{1,40}$")  # part of RQ job ids: sla:{case}:{clock}-{stage}
+_STAGE_NAME = re.compile(r"^[a-z0-9_-]{1,40}$")  # part of RQ job ids: sla-{case}-{clock}-{stage}
 T = TypeVar("T")
 
 

@@ -14,8 +14,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,3 +139,32 @@ def _pagerduty_errors(event: Any) -> list[str]:
             if len(str(payload.get("summary", ""))) > 1024:
                 errors.append("'payload.summary' is longer than 1024 characters")
     return errors
+
+
+@contextmanager
+def serve_in_thread(sink: PagerSink) -> Iterator[str]:
+    """Serve the sink from its own thread and loop (for code under test that runs its own loop,
+    such as RQ jobs calling asyncio.run). Yields the base URL, with a trailing slash."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(sink.app())
+    ready = threading.Event()
+    port: list[int] = []
+
+    async def start() -> None:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        ready.set()
+
+    thread = threading.Thread(target=loop.run_forever, name="pager-sink", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    ready.wait(10)
+    try:
+        yield f"http://127.0.0.1:{port[0]}/"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -37,9 +37,9 @@ def test_first_response_ladder_on_the_urgent_policy() -> None:
     # urgent: 15 minutes, 24x7. The pr ladder: warn at -25% (11.25 min), breach at 0, manager at +15m.
     timers = timers_for(case(), SLA)
     assert [(t.job_id, t.fire_at) for t in timers] == [
-        ("sla:7:first-warn", T0 + timedelta(minutes=11.25)),
-        ("sla:7:first-breach", T0 + timedelta(minutes=15)),
-        ("sla:7:first-manager", T0 + timedelta(minutes=30)),
+        ("sla-7-first-warn", T0 + timedelta(minutes=11.25)),
+        ("sla-7-first-breach", T0 + timedelta(minutes=15)),
+        ("sla-7-first-manager", T0 + timedelta(minutes=30)),
     ]
     assert {t.due_at for t in timers} == {T0 + timedelta(minutes=15)}
 

@@ -1,0 +1,247 @@
+"""SLA timers on RQ: one scheduled job per escalation stage of every running response clock.
+
+The database is the source of truth: a timer is (case, clock, stage) computed from the case's
+timeline (router/sla/ladder.py) and scheduled with `enqueue_at` under the deterministic id
+`sla-{case_id}-{clock}-{stage}` (RQ 2 allows no colons in ids), so re-scheduling replaces and a
+reply cancels by id. A firing job reloads the case, recomputes, and returns early when the world
+moved on (answered, resolved, re-timed); a stage that already fired for this due time (its
+`sla.escalated` audit event exists) does nothing, so a timer that fires twice acts once.
+
+The sweep re-creates lost timers. While Redis keeps its data a marker key stays set and the sweep
+only checks the cases whose next due time is near; when the marker is gone (Redis restarted empty,
+or flushed) it re-schedules every open case with a due time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from router.db import get_engine
+from router.models import OPEN_STATUSES, AuditEvent, Case
+from router.settings import get_settings
+from router.sla.ladder import Timer, all_timer_keys, job_id, timers_for
+from router.sla.policy import SlaConfig, load_sla_config
+from router.timeutil import utcnow
+from workers.connection import redis_connection
+from workers.queues import PAGING, SLA, queue
+
+log = logging.getLogger(__name__)
+
+ESCALATED = "sla.escalated"
+MARKER = "engage:sla:timers"  # present while Redis still holds the timers we scheduled
+NEAR = timedelta(hours=1)  # the sweep re-checks cases due within this, every run
+RESCUE_GRACE = timedelta(seconds=5)
+SYNC_CHUNK = 500
+JOB_TTL = 7 * 24 * 3600
+
+
+def sla_config() -> SlaConfig:
+    """The SLA file the settings name, reloaded when it changes on disk."""
+    path = Path(get_settings().sla_config_path)
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _load(path: str, _mtime: int) -> SlaConfig:
+    return load_sla_config(path)
+
+
+def cases_changed(case_ids: Iterable[int], *, connection: redis.Redis | None = None) -> None:
+    """Call after a commit that changed cases (ingest, reply, handoff, resolve): their timers and
+    incidents are brought up to date by a job, off the request path. Redis down is logged only;
+    the sweep catches up."""
+    ids = sorted(set(case_ids))
+    try:
+        q = queue(SLA, connection)
+        for start in range(0, len(ids), SYNC_CHUNK):
+            q.enqueue(sync_cases, ids[start : start + SYNC_CHUNK], result_ttl=0, failure_ttl=JOB_TTL)
+    except redis.RedisError as exc:
+        log.warning(
+            "could not enqueue a timer sync for %d cases (%s); the sweep will catch up", len(ids), exc
+        )
+
+
+def sync_cases(case_ids: Sequence[int]) -> int:
+    """RQ job: schedule (or cancel) the timers of these cases and raise incidents they call for."""
+    from workers.paging import incidents  # paging imports timers' config loader
+
+    config, connection, engine = sla_config(), redis_connection(), get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        cases = session.exec(select(Case).where(col(Case.id).in_(list(case_ids)))).all()
+        fired = _fired(session, [c.id for c in cases if c.id is not None])
+    scheduled = 0
+    for case in cases:
+        scheduled += len(schedule(case, config, connection=connection, fired=fired))
+        incidents.consider(case, config, connection=connection, engine=engine)
+    found = {c.id for c in cases}
+    for missing in set(case_ids) - found:  # deleted (erased) cases keep no timers
+        cancel(missing, config, connection=connection)
+    return scheduled
+
+
+def schedule(
+    case: Case,
+    config: SlaConfig,
+    *,
+    connection: redis.Redis,
+    fired: set[tuple[int, str, str]] | None = None,
+) -> list[Timer]:
+    """Schedule every timer the case has now that has not fired; cancel the rest by id."""
+    assert case.id is not None
+    fired = fired or set()
+    timers = [t for t in timers_for(case, config) if (case.id, t.key, t.due_at.isoformat()) not in fired]
+    wanted = {t.job_id for t in timers}
+    stale = [job_id(case.id, key) for key in all_timer_keys(config) if job_id(case.id, key) not in wanted]
+    _delete(stale, connection)
+    q = queue(SLA, connection)
+    pipe = connection.pipeline()
+    for timer in timers:
+        q.enqueue_at(
+            timer.fire_at,
+            fire,
+            case.id,
+            timer.key,
+            timer.due_at.isoformat(),
+            job_id=timer.job_id,
+            result_ttl=600,
+            failure_ttl=JOB_TTL,
+            pipeline=pipe,
+        )
+    pipe.set(MARKER, "1")
+    pipe.execute()
+    return timers
+
+
+def cancel(case_id: int, config: SlaConfig, *, connection: redis.Redis) -> None:
+    _delete([job_id(case_id, key) for key in all_timer_keys(config)], connection)
+
+
+def _delete(ids: list[str], connection: redis.Redis) -> None:
+    for job in Job.fetch_many(ids, connection=connection):
+        if job is not None and job.get_status(refresh=False) not in ("started", "finished"):
+            with contextlib.suppress(NoSuchJobError):  # ran and expired in between
+                job.delete(remove_from_queue=True)
+
+
+def _fired(session: Session, case_ids: list[int]) -> set[tuple[int, str, str]]:
+    """(case, timer key, due time) of every stage that already fired for these cases."""
+    if not case_ids:
+        return set()
+    rows = session.exec(
+        select(AuditEvent.case_id, AuditEvent.details).where(
+            col(AuditEvent.case_id).in_(case_ids), col(AuditEvent.action) == ESCALATED
+        )
+    ).all()
+    return {(cid, d.get("timer", ""), d.get("due_at", "")) for cid, d in rows if cid is not None}
+
+
+def fire(case_id: int, key: str, due_at: str) -> str:
+    """RQ job: run one escalation stage if it is still owed. Returns what happened, for logs."""
+    from workers import escalation
+
+    config, engine = sla_config(), get_engine()
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        case = session.exec(select(Case).where(col(Case.id) == case_id).with_for_update()).first()
+        if case is None:
+            return "gone"
+        timer = next((t for t in timers_for(case, config) if t.key == key), None)
+        if timer is None:
+            return "not running"  # answered, resolved, or the stage left the ladder
+        if timer.due_at.isoformat() != due_at:
+            return "re-timed"  # a newer job under the same id carries the new due time
+        if (case_id, key, due_at) in _fired(session, [case_id]):
+            return "already fired"
+        now = utcnow()
+        if timer.fire_at > now + timedelta(seconds=1):
+            schedule(case, config, connection=redis_connection())  # came early (a clock change)
+            return "early"
+        after_commit = escalation.run_stage(session, case, timer, config, now=now)
+    for effect in after_commit:
+        effect()
+    return "fired"
+
+
+def sweep_timers(*, engine: Engine | None = None, connection: redis.Redis | None = None) -> int:
+    """Re-create lost timers. Returns how many cases had timers re-scheduled."""
+    engine, connection = engine or get_engine(), connection or redis_connection()
+    config = sla_config()
+    full = not connection.exists(MARKER)
+    open_statuses = [s.value for s in OPEN_STATUSES]
+    query = select(Case).where(col(Case.status).in_(open_statuses), col(Case.next_due_at).is_not(None))
+    if not full:
+        query = query.where(col(Case.next_due_at) <= utcnow() + NEAR)
+    repaired = 0
+    with Session(engine, expire_on_commit=False) as session:
+        cases = session.exec(query.order_by(col(Case.next_due_at))).all()
+        for start in range(0, len(cases), SYNC_CHUNK):
+            chunk = cases[start : start + SYNC_CHUNK]
+            fired = _fired(session, [c.id for c in chunk if c.id is not None])
+            for case in chunk:
+                owed = [
+                    t for t in timers_for(case, config) if (case.id, t.key, t.due_at.isoformat()) not in fired
+                ]
+                if owed and (full or not _all_alive([t.job_id for t in owed], connection)):
+                    schedule(case, config, connection=connection, fired=fired)
+                    repaired += 1
+    if repaired:
+        log.info("sweep: re-scheduled the timers of %d cases (%s pass)", repaired, "full" if full else "near")
+    connection.set(MARKER, "1")
+    return repaired
+
+
+def _all_alive(ids: list[str], connection: redis.Redis) -> bool:
+    pipe = connection.pipeline()
+    for job in ids:
+        pipe.hget(f"rq:job:{job}", "status")
+    return all(status in _ALIVE for status in pipe.execute())
+
+
+_ALIVE = (b"scheduled", b"queued", b"started", b"deferred")
+
+
+def rescue_overdue(*, grace: timedelta = RESCUE_GRACE, connection: redis.Redis | None = None) -> int:
+    """Enqueue scheduled SLA and paging jobs the RQ scheduler left overdue. After a worker is
+    killed its scheduler lock outlives it (about a minute) and a new worker only retries the lock
+    every ten minutes; meanwhile this, run by the periodic sweep, keeps timers within a sweep of
+    their time. ZREM decides who moves a job, so it is not enqueued twice by two rescuers."""
+    connection = connection or redis_connection()
+    moved = 0
+    cutoff = utcnow() - grace
+    for name in (SLA, PAGING):
+        q = queue(name, connection)
+        registry = q.scheduled_job_registry
+        for job in Job.fetch_many(
+            registry.get_jobs_to_schedule(int(cutoff.timestamp())), connection=connection
+        ):
+            if job is not None and connection.zrem(registry.key, job.id):
+                q.enqueue_job(job)
+                moved += 1
+    if moved:
+        log.warning("rescued %d overdue scheduled jobs (is a scheduler running?)", moved)
+    return moved
+
+
+def next_fire_times(case_ids: Sequence[int], connection: redis.Redis | None = None) -> dict[str, datetime]:
+    """Scheduled timer jobs of these cases and when they fire (for `engage sla timers` and tests)."""
+    connection = connection or redis_connection()
+    registry = queue(SLA, connection).scheduled_job_registry
+    out = {}
+    keys = sorted(all_timer_keys(sla_config()))
+    for case_id in case_ids:
+        for key in keys:
+            try:
+                out[job_id(case_id, key)] = registry.get_scheduled_time(job_id(case_id, key))
+            except NoSuchJobError:
+                continue
+    return out
