@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 ESCALATED = "sla.escalated"
 MARKER = "engage:sla:timers"  # present while Redis still holds the timers we scheduled
 NEAR = timedelta(hours=1)  # the sweep re-checks cases due within this, every run
-RESCUE_GRACE = timedelta(seconds=5)
+RESCUE_GRACE = timedelta(seconds=2)  # a live scheduler moves due jobs every second
 SYNC_CHUNK = 500
 JOB_TTL = 7 * 24 * 3600
 
