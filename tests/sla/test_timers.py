@@ -156,3 +156,22 @@ def test_overdue_jobs_are_rescued_when_no_scheduler_runs(engine, redis_conn) -> 
     SimpleWorker([queue(n, redis_conn) for n in ALL_QUEUES], connection=redis_conn).work(burst=True)
     assert [e.details["stage"] for e in events(engine, case_id, "sla.escalated")] == ["warn", "breach"]
     assert queue(PAGING, redis_conn).scheduled_job_registry.count == 1  # the re-page, 10 minutes out
+
+
+def test_the_lead_with_an_account_takes_the_claim(engine, redis_conn) -> None:  # type: ignore[no-untyped-def]
+    from router import claims
+    from router.roles import Role
+    from router.users import create_user
+
+    with Session(engine) as s:
+        create_user(s, name="pr-lead", role=Role.PR)
+        s.commit()
+    case_id = make_case(engine, 16)  # warn and breach are due; the breach reassigns to the lead
+    timers.sync_cases([case_id])
+    work(redis_conn)
+    with Session(engine) as s:
+        holder = claims.holder(s, case_id)
+        case = s.get(Case, case_id)
+        assert holder is not None and holder.name == "pr-lead"
+        assert case is not None and case.assignee == "pr-lead" and case.priority == 2
+    assert [e.actor for e in events(engine, case_id, "case.assigned")] == ["pr-lead"]
