@@ -245,3 +245,34 @@ def next_fire_times(case_ids: Sequence[int], connection: redis.Redis | None = No
             except NoSuchJobError:
                 continue
     return out
+
+
+def missed_and_duplicates(
+    engine: Engine, *, now: datetime | None = None, tolerance: timedelta = timedelta(seconds=30)
+) -> dict[str, int]:
+    """What the fault tests count (tests/faults/checks.py EFFECT_CHECKS): stages owed for longer
+    than `tolerance` that never fired, and stages or pages that acted more than once."""
+    config, now = sla_config(), now or utcnow()
+    open_statuses = [s.value for s in OPEN_STATUSES]
+    with Session(engine) as session:
+        cases = session.exec(select(Case).where(col(Case.status).in_(open_statuses))).all()
+        fired = _fired(session, [c.id for c in cases if c.id is not None])
+        rows = session.exec(
+            select(AuditEvent.action, AuditEvent.case_id, AuditEvent.details).where(
+                col(AuditEvent.action).in_([ESCALATED, "page.sent"])
+            )
+        ).all()
+    missed = sum(
+        1
+        for case in cases
+        for t in timers_for(case, config)
+        if t.fire_at <= now - tolerance and (case.id, t.key, t.due_at.isoformat()) not in fired
+    )
+    seen: dict[tuple[object, ...], int] = {}
+    for action, case_id, details in rows:
+        if action == ESCALATED:
+            key: tuple[object, ...] = (action, case_id, details.get("timer"), details.get("due_at"))
+        else:
+            key = (action, details.get("incident"), details.get("number"))
+        seen[key] = seen.get(key, 0) + 1
+    return {"timers_missed": missed, "duplicate_pages": sum(n - 1 for n in seen.values() if n > 1)}

@@ -175,3 +175,16 @@ def test_the_lead_with_an_account_takes_the_claim(engine, redis_conn) -> None:  
         assert holder is not None and holder.name == "pr-lead"
         assert case is not None and case.assignee == "pr-lead" and case.priority == 2
     assert [e.actor for e in events(engine, case_id, "case.assigned")] == ["pr-lead"]
+
+
+def test_the_fault_check_counts_missed_and_duplicate_stages(engine, redis_conn) -> None:  # type: ignore[no-untyped-def]
+    case_id = make_case(engine, 20)  # warn and breach owed, nothing fired yet
+    assert timers.missed_and_duplicates(engine) == {"timers_missed": 2, "duplicate_pages": 0}
+    timers.sync_cases([case_id])
+    work(redis_conn)
+    assert timers.missed_and_duplicates(engine) == {"timers_missed": 0, "duplicate_pages": 0}
+    with Session(engine) as s:  # a stage that acted twice
+        first = events(engine, case_id, "sla.escalated")[0]
+        s.add(AuditEvent(actor="sla", action="sla.escalated", case_id=case_id, details=first.details))
+        s.commit()
+    assert timers.missed_and_duplicates(engine) == {"timers_missed": 0, "duplicate_pages": 1}
