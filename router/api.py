@@ -28,7 +28,7 @@ async def body_of(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         raise ApiError(400, "bad_json", "the body must be a JSON object") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
@@ -37,9 +37,12 @@ async def body_of(request: web.Request) -> dict[str, Any]:
 
 def path_id(request: web.Request) -> int:
     try:
-        return int(request.match_info["id"])
+        value = int(request.match_info["id"])
     except ValueError:
         raise ApiError(404, "not_found", "ids are whole numbers") from None
+    if not -(2**63) <= value < 2**63:  # beyond a database id: nothing there (not a 500)
+        raise ApiError(404, "not_found", "no such id")
+    return value
 
 
 def paging(request: web.Request) -> tuple[int, int]:

@@ -205,6 +205,10 @@ async def _accept(request: web.Request, source: str, raw: bytes) -> web.Response
     except WebhookRejected as exc:
         await run_blocking(request, _keep_bad, engine, source, exc.reason, raw)
         raise ApiError(exc.status, "bad_payload", exc.reason) from None
+    except RecursionError:  # JSON nested deeper than the parser goes: refused, never a 500
+        reason = "body: JSON nested too deeply"
+        await run_blocking(request, _keep_bad, engine, source, reason, raw)
+        raise ApiError(400, "bad_payload", reason) from None
     except (ValueError, KeyError, TypeError, ValidationError) as exc:
         status = 400 if isinstance(exc, json.JSONDecodeError) else 422
         reason = f"body: {type(exc).__name__}: {exc}"[:500]

@@ -29,9 +29,12 @@ NOTICES = {
 
 def path_id(request: web.Request) -> int:
     try:
-        return int(request.match_info["id"])
+        value = int(request.match_info["id"])
     except ValueError:
         raise ApiError(404, "not_found", "ids are whole numbers") from None
+    if not -(2**63) <= value < 2**63:  # beyond a database id: nothing there (not a 500)
+        raise ApiError(404, "not_found", "no such id")
+    return value
 
 
 async def _fields(request: web.Request) -> dict[str, Any]:
