@@ -79,6 +79,7 @@ def main() -> None:
         config, connection = sla_config(), redis_connection()
         started = time.perf_counter()
         scheduled = 0
+        worker_log = (ROOT / "var" / "bench-worker.log").open("ab")  # closed when the process exits
         with Session(db.get_engine()) as session:
             for case in session.exec(select(Case)).yield_per(2000):
                 scheduled += len(schedule(case, config, connection=connection))
