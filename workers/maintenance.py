@@ -10,7 +10,7 @@ from router.db import get_engine
 from router.privacy import purge_raw_payloads
 from router.settings import get_settings
 from router.timeutil import utcnow
-from workers import audit
+from workers import audit, timers
 from workers.connection import redis_connection
 from workers.queues import DEFAULT, SWEEP_INTERVAL, enqueue_once
 
@@ -20,8 +20,11 @@ log = logging.getLogger(__name__)
 RETENTION_EVERY_SECONDS = 3600
 
 
+RESCUE_EVERY_SECONDS = 2.0
+
+
 def sweep() -> dict[str, int]:
-    done = {"audit_sealed": audit.seal_pending()}
+    done = {"audit_sealed": audit.seal_pending(), "timers_recreated": timers.sweep_timers()}
     # Retention is a scan: once an hour across all workers is plenty.
     if redis_connection().set("engage:retention:last", "1", nx=True, ex=RETENTION_EVERY_SECONDS):
         settings = get_settings()
@@ -34,8 +37,16 @@ def start_sweep_ticker(stop: threading.Event) -> threading.Thread:
     """Every worker process ticks; the unique job id makes N tickers one sweep."""
 
     def tick() -> None:
-        while not stop.wait(SWEEP_INTERVAL.total_seconds()):
-            enqueue_once(DEFAULT, "maintenance-sweep", sweep)
+        since_sweep = 0.0
+        while not stop.wait(RESCUE_EVERY_SECONDS):
+            try:  # a scheduler lock left by a killed worker must not make timers late
+                timers.rescue_overdue()
+            except Exception:  # the ticker is a loop boundary: log and keep ticking
+                log.exception("rescuing overdue timers failed")
+            since_sweep += RESCUE_EVERY_SECONDS
+            if since_sweep >= SWEEP_INTERVAL.total_seconds():
+                since_sweep = 0.0
+                enqueue_once(DEFAULT, "maintenance-sweep", sweep)
 
     thread = threading.Thread(target=tick, name="sweep-ticker", daemon=True)
     thread.start()

@@ -99,17 +99,27 @@ async def handoff(request: web.Request, user: Principal, case_id: int, fields: F
     await in_session(
         request, lambda s: casework.handoff(s, casework.load(s, case_id, user), user, to=to, reason=reason)
     )
+    await _clocks_moved(request, [case_id])
     return 200, {"case": case_id, "queue": to}
 
 
 async def resolve(request: web.Request, user: Principal, case_id: int, fields: Fields) -> Result:
     await in_session(request, lambda s: casework.resolve(s, casework.load(s, case_id, user), user))
+    await _clocks_moved(request, [case_id])
     return 200, {"case": case_id, "status": "resolved"}
 
 
 async def reopen(request: web.Request, user: Principal, case_id: int, fields: Fields) -> Result:
     await in_session(request, lambda s: casework.reopen(s, casework.load(s, case_id, user), user))
+    await _clocks_moved(request, [case_id])
     return 200, {"case": case_id, "status": "open"}
+
+
+async def _clocks_moved(request: web.Request, case_ids: list[int]) -> None:
+    """SLA timers follow a person's change (handoff, resolve, reopen), as they follow ingest."""
+    from workers import timers
+
+    await run_blocking(request, timers.cases_changed, case_ids)
 
 
 async def notes(request: web.Request, user: Principal, case_id: int, fields: Fields) -> Result:
@@ -189,4 +199,7 @@ async def bulk(request: web.Request, user: Principal, fields: Fields) -> dict[st
     if not isinstance(params, dict):
         raise ApiError(422, "bad_params", "params is an object")
     action = str(fields.get("action", ""))
-    return await in_session(request, lambda s: casework.bulk(s, user, ids=ids, action=action, params=params))
+    done = await in_session(request, lambda s: casework.bulk(s, user, ids=ids, action=action, params=params))
+    if done["done"]:
+        await _clocks_moved(request, done["done"])
+    return done
