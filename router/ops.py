@@ -51,6 +51,13 @@ def _readiness(app_services: Any) -> tuple[bool, dict[str, Any]]:
     except redis.RedisError as exc:
         checks["redis"] = {"ok": False, "error": type(exc).__name__}
         checks["workers"] = {"ok": False, "count": None}
+    try:  # a silent channel is reported, not a reason to take this router out of service
+        from workers.channel_health import channel_statuses
+
+        statuses = channel_statuses(app_services.engine, app_services.settings)
+        checks["channels"] = {s.channel: s.as_dict() for s in statuses}
+    except Exception as exc:  # report, don't raise
+        checks["channels"] = {"error": type(exc).__name__}
     ready = checks["database"]["ok"] and checks["redis"]["ok"]
     return ready, checks
 

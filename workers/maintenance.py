@@ -11,6 +11,7 @@ from router.privacy import purge_raw_payloads
 from router.settings import get_settings
 from router.timeutil import utcnow
 from workers import audit, timers
+from workers.channel_health import check_channels
 from workers.connection import redis_connection
 from workers.queues import DEFAULT, SWEEP_INTERVAL, enqueue_once
 
@@ -25,6 +26,7 @@ RESCUE_EVERY_SECONDS = 2.0
 
 def sweep() -> dict[str, int]:
     done = {"audit_sealed": audit.seal_pending(), "timers_recreated": timers.sweep_timers()}
+    done["channels_silent"] = len(check_channels(get_engine(), get_settings(), redis_connection()))
     # Retention is a scan: once an hour across all workers is plenty.
     if redis_connection().set("engage:retention:last", "1", nx=True, ex=RETENTION_EVERY_SECONDS):
         settings = get_settings()
