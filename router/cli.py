@@ -177,7 +177,7 @@ def worker(burst: bool) -> None:
     from workers.run import run_worker
 
     _checked_engine()
-    run_worker(burst=burst)
+    run_worker(burst=burst, simple=True)  # a fork per job costs more than our jobs do
 
 
 @main.group("audit")
