@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -166,6 +167,10 @@ def fire(case_id: int, key: str, due_at: str) -> str:
         if timer.fire_at > now + timedelta(seconds=1):
             schedule(case, config, connection=redis_connection())  # came early (a clock change)
             return "early"
+        if timer.fire_at > now:  # RQ's scheduler counts whole seconds: wait out the rest, never act early
+            time.sleep((timer.fire_at - now).total_seconds())
+            now = utcnow()
+
         after_commit = escalation.run_stage(session, case, timer, config, now=now)
     for effect in after_commit:
         effect()
