@@ -185,6 +185,27 @@ def audit_group() -> None:
     """The tamper-evident audit log."""
 
 
+@audit_group.command("export")
+@click.option(
+    "--since", default=None, help="Only events at or after this ISO 8601 time (e.g. 2026-11-01T00:00:00Z)."
+)
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+def audit_export(since: str | None, fmt: str) -> None:
+    """Print the sealed audit log, oldest first, one JSON object per line (with seq and hashes)."""
+    from datetime import datetime
+
+    from workers.audit import export_jsonl
+
+    try:
+        start = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        _fail(f"--since {since!r} is not an ISO 8601 time")
+    if start is not None and start.tzinfo is None:
+        _fail("--since needs a time zone offset, e.g. 2026-11-01T00:00:00Z")
+    for line in export_jsonl(_checked_engine(), since=start):
+        click.echo(line)
+
+
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Walk the hash chain; name the first event that was altered, removed or inserted."""

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
@@ -112,3 +113,26 @@ def verify_chain(engine: Engine | None = None) -> tuple[int, ChainBreak | None]:
                 return checked, ChainBreak(event.seq, event.id, "content does not match its hash: altered")
             prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     return checked, None
+
+
+def export_jsonl(engine: Engine, *, since: datetime | None = None) -> Iterator[str]:
+    """Sealed events in chain order as JSON lines, with what verification needs (seq and hashes)."""
+    with Session(engine) as session:
+        for event in _sealed(session):
+            if since is not None and event.at < since:
+                continue
+            yield json.dumps(
+                {
+                    "seq": event.seq,
+                    "at": event.at.isoformat(),
+                    "actor": event.actor,
+                    "action": event.action,
+                    "case_id": event.case_id,
+                    "details": event.details,
+                    "prev_hash": event.prev_hash,
+                    "hash": event.hash,
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+                default=str,
+            )

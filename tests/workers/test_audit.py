@@ -78,3 +78,22 @@ def test_verify_names_the_first_tampered_event(engine, tamper: str, seq: int, pr
     checked, broken = verify_chain(engine)
     assert broken is not None and broken.seq == seq and problem in broken.problem
     assert checked == seq - 1
+
+
+def test_export_prints_the_sealed_chain_as_json_lines_since_a_time(engine) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from router import cli
+
+    _write_events(engine, 3)
+    seal_pending(engine)
+    result = CliRunner().invoke(cli.main, ["audit", "export", "--format", "jsonl"])
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert result.exit_code == 0 and [e["seq"] for e in lines] == [1, 2, 3]
+    assert lines[1]["prev_hash"] == lines[0]["hash"] and lines[0]["action"] == "case.routed"
+    later = CliRunner().invoke(cli.main, ["audit", "export", "--since", "2999-01-01T00:00:00Z"])
+    assert later.exit_code == 0 and later.output == ""
+    naive = CliRunner().invoke(cli.main, ["audit", "export", "--since", "2026-01-01T00:00:00"])
+    assert naive.exit_code == 1 and "time zone" in naive.output
