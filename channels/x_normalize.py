@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.base import Author, Direction, InboundPost
+from channels.base import Author, Direction, InboundPost, WebhookRejected
 
 CHANNEL = "x"
 TWITTER_EPOCH_MS = 1288834974657
@@ -149,7 +149,9 @@ def account_activity_posts(payload: Mapping[str, Any], accounts: XAccounts) -> l
     account = accounts.handle_for_id(for_user_id) or for_user_id or accounts.default
     own_ids = accounts.ids | {for_user_id}
     posts: list[InboundPost] = []
-    for status in payload.get("tweet_create_events") or []:
+    for index, status in enumerate(payload.get("tweet_create_events") or []):
+        if not isinstance(status, Mapping):
+            raise WebhookRejected(422, f"tweet_create_events[{index}]: must be an object")
         if status.get("retweeted_status"):
             continue
         user = status.get("user") or {}

@@ -209,7 +209,13 @@ async def _accept(request: web.Request, source: str, raw: bytes) -> web.Response
         reason = "body: JSON nested too deeply"
         await run_blocking(request, _keep_bad, engine, source, reason, raw)
         raise ApiError(400, "bad_payload", reason) from None
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        ValidationError,
+    ) as exc:  # a shape we did not expect
         status = 400 if isinstance(exc, json.JSONDecodeError) else 422
         reason = f"body: {type(exc).__name__}: {exc}"[:500]
         await run_blocking(request, _keep_bad, engine, source, reason, raw)

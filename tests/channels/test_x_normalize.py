@@ -176,3 +176,11 @@ def test_registry_table() -> None:
     assert replier_for("reviews", config, store) is None
     with pytest.raises(KeyError, match="known: x, facebook"):
         build_adapter("myspace", config, store)
+
+
+def test_an_account_activity_event_that_is_not_an_object_is_refused_with_its_place() -> None:
+    from channels.base import WebhookRejected
+    from channels.x_normalize import XAccounts, normalize_payload
+
+    with pytest.raises(WebhookRejected, match=r"tweet_create_events\[0\]"):  # found by the fuzz tests
+        normalize_payload({"for_user_id": "", "tweet_create_events": [None]}, XAccounts())
