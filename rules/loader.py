@@ -143,6 +143,9 @@ def _compose(source: Source, reader: Reader) -> Node | None:
     except yaml.YAMLError as exc:
         reader.problems.append(Problem(reader.file, 1, 1, f"YAML error: {exc}"))
         return None
+    except RecursionError:  # a refusal, not a crash of `rules check` or the reloader
+        reader.problems.append(Problem(reader.file, 1, 1, "YAML nested too deeply"))
+        return None
     if root is None:
         reader.problems.append(Problem(reader.file, 1, 1, "the file is empty"))
     return root

@@ -171,6 +171,10 @@ def parse_sla_config(text: str, file: str = "<sla>") -> SlaConfig:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(p for p in (exc.context, exc.problem) if p)
         raise SlaConfigError([Problem(file, line, column, f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:  # e.g. a control character (ReaderError carries no mark)
+        raise SlaConfigError([Problem(file, 1, 1, f"YAML error: {exc}")]) from None
+    except RecursionError:  # a refusal, not a crash
+        raise SlaConfigError([Problem(file, 1, 1, "YAML nested too deeply")]) from None
     if root is None:
         raise SlaConfigError([Problem(file, 1, 1, "the SLA file is empty")])
     config = _config(reader, root)
