@@ -23,6 +23,20 @@ EffectCheck = Callable[[Engine], dict[str, int]]
 EFFECT_CHECKS: list[EffectCheck] = []  # see the module docstring
 
 
+def _sla_timers_and_pages(engine: Engine) -> dict[str, int]:
+    from workers.timers import missed_and_duplicates
+
+    return missed_and_duplicates(engine)
+
+
+try:  # the SLA timers and paging have landed: their own count of missed stages and repeated pages
+    import workers.timers  # noqa: F401
+
+    EFFECT_CHECKS.append(_sla_timers_and_pages)
+except ImportError:
+    pass
+
+
 @dataclass
 class Row:
     fault: str
