@@ -2,7 +2,8 @@
 
 Extension point for SLA timers and paging: `EFFECT_CHECKS`. When workers/timers.py and
 workers/paging/ store what they fired, register a function here that returns
-`{"timers_missed": n, "duplicate_pages": m}` for a database; the table shows "n/a" until then.
+`{"timers_missed": n, "duplicate_pages": m}` for a database (workers.timers.missed_and_duplicates
+is registered below); the table shows "n/a" when none is registered.
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ def table(rows: Iterable[Row]) -> str:
     notes = [f"  {r.fault}: {n}" for r in rows for n in (*[f"PROBLEM: {p}" for p in r.problems], *r.notes)]
     footer = [
         "",
-        "timers missed: n/a until workers/timers.py records timers (tests/faults/checks.py EFFECT_CHECKS)",
+        "timers missed: SLA stages owed more than 30 s that never fired; duplicates include repeated",
+        "escalations and pages (workers.timers.missed_and_duplicates via EFFECT_CHECKS; n/a without it)",
     ]
     return "\n".join(out + (["", "notes:", *notes] if notes else []) + footer) + "\n"
 
