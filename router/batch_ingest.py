@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, ColumnElement, Table, and_, func, insert, or_, select, text, update
+from sqlalchemy import JSON, ColumnElement, Table, and_, false, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from channels.base import Direction, InboundPost
@@ -144,7 +144,7 @@ def pairs_in(first: Any, second: Any, pairs: Iterable[tuple[str, str | None]]) -
     grouped: dict[str, set[str | None]] = defaultdict(set)
     for a, b in pairs:
         grouped[a].add(b)
-    return or_(*(and_(first == a, second.in_(sorted(bs, key=str))) for a, bs in grouped.items()))
+    return or_(false(), *(and_(first == a, second.in_(sorted(bs, key=str))) for a, bs in grouped.items()))
 
 
 def _drop_repeats(session: Session, posts: list[InboundPost], outcome: BatchOutcome) -> list[InboundPost]:
