@@ -17,6 +17,13 @@ JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postg
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER keys
 
 
+def _gin(name: str, column: str, ops: str) -> Index:
+    """A GIN index, PostgreSQL only (migration 0006_queue_search; trigrams need pg_trgm)."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: ops}).ddl_if(
+        dialect="postgresql"
+    )
+
+
 def _utc(**kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kw)
 
@@ -40,6 +47,7 @@ class Post(SQLModel, table=True):
         Index("ix_posts_case_id_created_at", "case_id", "created_at"),
         Index("ix_posts_author_handle", "channel", "author_handle"),
         Index("ix_posts_created_at", "created_at"),  # reports: arrivals per period
+        _gin("ix_posts_text_trgm", "text", "gin_trgm_ops"),  # queue search: ILIKE '%word%'
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
@@ -68,10 +76,17 @@ class Post(SQLModel, table=True):
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_queue", "status", "queue"),
         Index("ix_cases_author", "channel", "author_handle", "created_at"),
         Index("ix_cases_status_next_due", "status", "next_due_at"),
         Index("ix_cases_report_period", "first_inbound_at"),  # reports: cases per period
+        # the queue's filters: one ordered walk each, most urgent first (router/web/casequery.py)
+        Index("ix_cases_status_queue_due", "status", "queue", "next_due_at"),
+        Index("ix_cases_status_channel_due", "status", "channel", "next_due_at"),
+        Index("ix_cases_status_account_due", "status", "account", "next_due_at"),
+        Index("ix_cases_status_priority_due", "status", "priority", "next_due_at"),
+        Index("ix_cases_status_assignee_due", "status", "assignee", "next_due_at"),
+        _gin("ix_cases_tags", "tags", "jsonb_path_ops"),  # tag filter: tags @> '["x"]'
+        _gin("ix_cases_author_trgm", "author_handle", "gin_trgm_ops"),  # queue search
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
