@@ -9,17 +9,18 @@ Combination, in evaluation order (`order:` ascending, then file order; files of 
 - `stop: true` on a matching rule: the rules after it are skipped.
 What no rule sets comes from `defaults:`.
 
-`evaluate` returns a Hit for every rule. A matched rule's Hit always says why; with
-`explain=True` every evaluated rule's Hit says why it did not match as well (the `explain` command),
-otherwise that costs nothing on the routing path and the Hit says only that it did not match.
+`evaluate` returns, on the routing path, the Hits of the rules that matched (each says why); with
+`explain=True` it returns a Hit for every rule, saying why it matched or did not (the `explain`
+command): the routing path never builds the reasons of rules that did not match.
 
 Speed: every phrase of every `words` condition is in one Aho-Corasick automaton (rules/index.py).
 One pass over the post finds the phrases present; only rules that need one of those phrases, plus
-the rules that can match without any word ("always" rules, tested together in one generated
-function), are evaluated. Sentiment and language are computed only when a candidate rule's
-condition reaches them (rules/view.py). The routing path works from per-rule tuples prepared once,
-reuses the Hit objects it has already built for a rule and reason, and fills a reused list of the
-rules' default Hits instead of copying it for every post.
+the rules that can match without any word ("always" rules), are evaluated. The cheap "always"
+rules are tested together in one generated function; the costly ones (sentiment, language) are
+checked in their turn, so a `stop` before them spares their cost. Within a rule, conditions are
+tried cheapest first (all/any sort by cost), so sentiment and language are computed only when a
+candidate rule's other conditions already hold (rules/view.py). The routing path works from
+per-rule tuples prepared once and reuses the Hit objects it has already built for a rule and reason.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ from rules.view import Calendar, PostView
 __all__ = ["Defaults", "Rule", "RuleSet", "compile_ruleset", "evaluate"]
 
 _KNOWN_HITS = 64  # Hits kept per rule, by reason; reasons with numbers in them vary without end
+_COSTLY = 5  # an "always" rule whose condition may need sentiment or language is not batched
 
-# per rule: id, compiled check (None for an "always" rule: its batch already passed it), the
-# condition's explain, the Hit when it does not match, its actions, its Hits by reason
-_Plan = tuple[str, Check | None, Any, Hit, Actions, dict[str, Hit]]
+# per rule: id, compiled check (None for a batched "always" rule: its batch already passed it),
+# the condition's explain, its actions, its Hits by reason
+_Plan = tuple[str, Check | None, Any, Actions, dict[str, Hit]]
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,9 @@ class RuleSet:
     _index: WordIndex | None = field(default=None, repr=False, compare=False)
     _always: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     _idle_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
-    _always_batch: Batch | None = field(default=None, repr=False, compare=False)
-    _base_hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)  # idle, or unmatched if always
+    _always_batch: Batch | None = field(default=None, repr=False, compare=False)  # the cheap ones
+    _always_costly: tuple[int, ...] = field(default=(), repr=False, compare=False)  # checked in turn
     _plans: tuple[_Plan, ...] = field(default=(), repr=False, compare=False)
-    # lists equal to _base_hits, one taken per evaluation (list.pop/append are atomic: thread-safe)
-    _scratch: list[list[Hit]] = field(default_factory=list, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -90,13 +90,13 @@ def compile_ruleset(
                 triggers.setdefault(phrase, []).append(index)
     used = {r.then.sla for r in ordered if r.then.sla} | {defaults.sla}
     idle = tuple(Hit(r.id, False, "none of its words appear") for r in ordered)
-    unmatched = tuple(Hit(r.id, False, "did not match (explain tells why)") for r in ordered)
+    costly = tuple(i for i in sorted(always) if ordered[i].when.cost >= _COSTLY)
+    batched = frozenset(always.difference(costly))
     plans: tuple[_Plan, ...] = tuple(
         (
             rule.id,
-            None if index in always else compile_check(rule.when),
+            None if index in batched else compile_check(rule.when),
             rule.when.explain,
-            unmatched[index],
             rule.then,
             {},
         )
@@ -112,8 +112,8 @@ def compile_ruleset(
         _index=WordIndex(sorted(phrases), triggers) if phrases else None,
         _always=frozenset(always),
         _idle_hits=idle,
-        _always_batch=compile_batch([(i, ordered[i].when) for i in sorted(always)]) if always else None,
-        _base_hits=tuple(unmatched[i] if i in always else idle[i] for i in range(len(ordered))),
+        _always_batch=compile_batch([(i, ordered[i].when) for i in sorted(batched)]) if batched else None,
+        _always_costly=costly,
         _plans=plans,
     )
 
@@ -135,22 +135,17 @@ def _routed(facts: PostFacts, ruleset: RuleSet) -> Decision:
     batch = ruleset._always_batch
     if batch is not None:
         candidates.update(batch(view, facts, found))
-    pool = ruleset._scratch
-    hits = pool.pop() if pool else list(ruleset._base_hits)
+    candidates.update(ruleset._always_costly)
     plans = ruleset._plans
     queue = sla = priority = None
     tags: dict[str, None] = {}
     risk = 0.0
     page = approval = False
     matched: list[str] = []
-    stopped_by = ""
+    hits: list[Hit] = []
     for position in sorted(candidates):
-        rule_id, check, reason, miss, then, known = plans[position]
-        if stopped_by:
-            hits[position] = Hit(rule_id, False, f"skipped: `{stopped_by}` stopped evaluation")
-            continue
+        rule_id, check, reason, then, known = plans[position]
         if check is not None and not check(view, facts, found):
-            hits[position] = miss
             continue
         because = reason(view)[1]
         hit = known.get(because)
@@ -158,7 +153,7 @@ def _routed(facts: PostFacts, ruleset: RuleSet) -> Decision:
             hit = Hit(rule_id, True, because)
             if len(known) < _KNOWN_HITS:
                 known[because] = hit
-        hits[position] = hit
+        hits.append(hit)
         matched.append(rule_id)
         if queue is None:
             queue = then.queue
@@ -172,13 +167,8 @@ def _routed(facts: PostFacts, ruleset: RuleSet) -> Decision:
         page = page or then.page_pr
         approval = approval or then.approval
         if then.stop:
-            stopped_by = rule_id
-    all_hits = tuple(hits)
-    base = ruleset._base_hits
-    for position in candidates:
-        hits[position] = base[position]
-    pool.append(hits)
-    return _decision(ruleset, queue, priority, sla, tags, risk, page, approval, matched, all_hits)
+            break  # the rules after it are not applied (explain names them as skipped)
+    return _decision(ruleset, queue, priority, sla, tags, risk, page, approval, matched, tuple(hits))
 
 
 def _explained(facts: PostFacts, ruleset: RuleSet) -> Decision:

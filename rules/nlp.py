@@ -2,7 +2,10 @@
 both are loaded on first use only, so rule sets that do not ask for them never pay for them.
 
 Sentiment is vaderSentiment's compound score computed by rules/vader.py (same number, a fraction
-of the time; tests/rules/test_vader.py holds them equal)."""
+of the time; tests/rules/test_vader.py holds them equal). Language is py3langid's answer computed
+by rules/langid.py (same scores, about a third of the time; tests/rules/test_langid.py), and
+remembered for the last few thousand texts: the same text (a retweet, a copy-paste, a replay, a
+post re-routed when its thread changes) is detected once."""
 
 from __future__ import annotations
 
@@ -26,7 +29,9 @@ def _langid() -> Any:
     with _lock:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+        from rules.langid import FastLanguageIdentifier
+
+        return FastLanguageIdentifier(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False))
 
 
 def sentiment(text: str) -> float:
@@ -34,9 +39,9 @@ def sentiment(text: str) -> float:
     return float(_vader().compound(text))
 
 
+@lru_cache(maxsize=4096)
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the most likely language; "und" for text without letters."""
     if not any(c.isalpha() for c in text):
         return "und"
-    lang, _score = _langid().classify(text)
-    return str(lang)
+    return str(_langid().classify(text))

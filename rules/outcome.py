@@ -50,7 +50,9 @@ class Decision:
     needs_approval: bool = False
     risk: float = 0.0
     matched: tuple[str, ...] = ()  # ids of the rules that fired, in the order they were applied
-    hits: tuple[Hit, ...] = field(default=(), repr=False)  # every rule considered, for `explain`
+    # why: the matched rules' Hits, in `matched` order; every rule's (matched or not) when the
+    # decision was made with evaluate(..., explain=True), for `engage rules explain`
+    hits: tuple[Hit, ...] = field(default=(), repr=False)
 
     def explanation(self) -> dict[str, Any]:
         """JSON-ready record of why, stored with every RoutingDecision."""

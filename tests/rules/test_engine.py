@@ -70,18 +70,33 @@ def test_order_field_runs_a_rule_later_and_risk_never_goes_below_zero(ruleset) -
     assert d.matched == ("praise",) and d.risk == 0
 
 
-def test_hits_for_every_rule_in_evaluation_order(ruleset) -> None:
+def test_explain_has_a_hit_for_every_rule_in_evaluation_order(ruleset) -> None:
     rs = ruleset(RULES)
-    for explain in (False, True):
-        d = evaluate(post("my lawyer"), rs, explain=explain)
-        assert [h.rule_id for h in d.hits] == [r.id for r in rs.rules]
-        legal = d.hits[0]
-        assert legal.matched and legal.because == "words matched 'lawyer'"
+    d = evaluate(post("my lawyer"), rs, explain=True)
+    assert [h.rule_id for h in d.hits] == [r.id for r in rs.rules]
+    legal = d.hits[0]
+    assert legal.matched and legal.because == "words matched 'lawyer'"
     d = evaluate(post("my lawyer", author_followers=3), rs, explain=True)
     vip = next(h for h in d.hits if h.rule_id == "vip")
     assert vip.because == "followers 3 is not >= 10000"
     refund = next(h for h in d.hits if h.rule_id == "refund")
     assert refund.because == "none of its words appear"
+
+
+def test_routing_decision_carries_the_hits_of_the_matched_rules_only(ruleset) -> None:
+    rs = ruleset(RULES)
+    d = evaluate(post("giveaway! my lawyer wants a refund", author_followers=50000), rs)
+    assert d.matched == ("legal", "refund", "vip", "spam")
+    assert [(h.rule_id, h.matched, h.because) for h in d.hits] == [
+        ("legal", True, "words matched 'lawyer'"),
+        ("refund", True, "words matched 'refund'"),
+        ("vip", True, "followers 50000 is >= 10000"),
+        ("spam", True, "words matched 'giveaway'"),
+    ]
+    full = evaluate(post("giveaway! my lawyer wants a refund", author_followers=50000), rs, explain=True)
+    assert [h for h in full.hits if h.matched] == list(d.hits)
+    assert d.explanation() == full.explanation()
+    assert evaluate(post("nice weather"), rs).hits == ()
 
 
 def test_explanation_is_json_ready(ruleset) -> None:
@@ -118,3 +133,19 @@ def test_sentiment_and_language_are_not_computed_unless_a_rule_needs_them(rulese
         "  - {id: l, when: {words: [bonjour], language: fr}, then: {tags: [l]}}\n"
     )
     assert evaluate(post("all fine", lang=None), rs).matched == ()
+
+
+def test_a_stop_spares_the_costly_rules_after_it(ruleset, monkeypatch) -> None:
+    import rules.nlp
+
+    def boom(text: str) -> object:
+        raise AssertionError("computed after a stop")
+
+    monkeypatch.setattr(rules.nlp, "detect_language", boom)
+    rs = ruleset(
+        "rules:\n"
+        "  - {id: spam, when: {words: [giveaway]}, then: {tags: [spam], stop: true}}\n"
+        "  - {id: translate, when: {not: {language: en}}, then: {tags: [translate]}}\n"
+    )
+    for explain in (False, True):
+        assert evaluate(post("giveaway", lang=None), rs, explain=explain).matched == ("spam",)

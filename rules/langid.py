@@ -1,0 +1,54 @@
+"""py3langid's `classify`, the same answer from the same model, about three times faster.
+
+py3langid keeps its naive Bayes weights as float16 and multiplies them with float32 counts; NumPy
+then converts the selected float16 rows element by element, in software, for every call: most of
+a classification (~60 of ~95 µs for a tweet). Here the whole table is converted once, on first
+use (exact: every float16 is a float32; 57 MB instead of 28 MB, ~0.1 s), so the product runs on the
+float32 rows NumPy would have converted to, in the same order: the scores are the same bits.
+Everything else — encoding, the byte-level DFA walk, the alias columns, argmax — is py3langid's own
+code or a copy of it. tests/rules/test_langid.py compares scores bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from py3langid.langid import RAW_FLOOR, LanguageIdentifier, visit_counts
+
+
+class FastLanguageIdentifier:
+    __slots__ = ("_aliases", "_classes", "_encode", "_floor", "_nextmove", "_out", "_pc", "_ptc", "_rowbase")
+
+    def __init__(self, identifier: LanguageIdentifier) -> None:
+        if identifier.min_confidence is not None or identifier._norm_probs:
+            raise ValueError("only the raw-score identifier (norm_probs=False) is supported")
+        ptc = np.ascontiguousarray(identifier.nb_ptc)
+        if ptc.dtype != np.float16:
+            raise ValueError(f"expected float16 weights, got {ptc.dtype}")
+        self._ptc = ptc.astype(np.float32)
+        self._pc = identifier.nb_pc
+        self._classes = list(identifier.nb_classes)
+        self._aliases = list(identifier._alias_pairs)
+        self._nextmove = identifier.tk_nextmove
+        self._rowbase = identifier._rowbase
+        self._out = identifier.tk_output
+        self._encode = identifier._encode
+        self._floor = np.full(len(self._classes), RAW_FLOOR, dtype=np.float32)
+
+    def scores(self, text: str | bytes) -> Any:
+        """py3langid's `_decide(text)` for a raw-score identifier (float32 array, one per class)."""
+        visits = visit_counts(self._nextmove, self._rowbase, self._out, self._encode(text))
+        if not visits:
+            scores = self._floor.copy()
+        else:
+            idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
+            counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
+            scores = np.log1p(counts) @ self._ptc[idx] + self._pc
+        for i, j in self._aliases:
+            scores[i] = max(scores[i], scores[j])
+            scores[j] = RAW_FLOOR
+        return scores
+
+    def classify(self, text: str | bytes) -> str:
+        return self._classes[int(self.scores(text).argmax())]
