@@ -6,7 +6,7 @@ words in posts and author handles through trigram GIN indexes (pg_trgm), so ILIK
 not read every post. SQLite gets the ordered indexes only.
 
 Revision ID: 0006_queue_search
-Revises: 0002_queue
+Revises: 0002_queue, 0004_sla_clock
 Create Date: 2026-12-02
 """
 
@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0006_queue_search"
-down_revision: str | None = "0002_queue"
+# also after 0004_sla_clock, which adds cases.next_due_at (a merge point: with depends_on instead,
+# alembic_version would not list 0004 and router/db.py would call the schema out of date)
+down_revision: str | tuple[str, ...] | None = ("0002_queue", "0004_sla_clock")
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0004_sla_clock"  # cases.next_due_at
+depends_on: str | Sequence[str] | None = None
 
 ORDERED = {
     "ix_cases_status_queue_due": ["status", "queue", "next_due_at"],
