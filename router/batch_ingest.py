@@ -7,6 +7,7 @@ router/ingest.py instead, which handles every case. Both must reach the same sto
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,8 +15,22 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import psycopg
-from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, ColumnElement, Table, and_, false, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    ColumnElement,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from channels.base import Direction, InboundPost
@@ -78,15 +93,18 @@ def ingest_batch(
     session: Session, posts: list[InboundPost], router: Router, sla: SlaConfig | None = None
 ) -> BatchOutcome:
     outcome = BatchOutcome()
-    fresh = _drop_repeats(session, posts, outcome)
+    dialect = session.get_bind().dialect.name
+    fresh = _drop_repeats(session, posts, outcome, dialect)
     if not fresh:
         return outcome
     keys = [(p.channel, p.platform_id) for p in fresh]
-    if session.execute(select(P.id).where(pairs_in(P.channel, P.in_reply_to, keys)).limit(1)).first():
+    if session.execute(
+        select(P.id).where(pairs_in(P.channel, P.in_reply_to, keys, dialect)).limit(1)
+    ).first():
         raise NeedsCarefulPath("a stored post replies to one of these: it arrived first")
 
-    parents = _stored_parents(session, fresh)
-    cases = _stored_cases(session, {p["case_id"] for p in parents.values() if p["case_id"]})
+    parents = _stored_parents(session, fresh, dialect)
+    cases = _stored_cases(session, {p["case_id"] for p in parents.values() if p["case_id"]}, dialect)
     post_ids = allocate_ids(session, POSTS, len(fresh))
     now = utcnow()
 
@@ -105,8 +123,8 @@ def ingest_batch(
     new_cases = list({id(c): c for _, _, c in placed if c is not None and c.is_new}.values())
     for case, case_id in zip(new_cases, allocate_ids(session, CASES, len(new_cases)), strict=True):
         case.id = case_id
-    _load_thread_facts(session, cases, placed)
-    histories = _author_histories(session, placed)
+    _load_thread_facts(session, cases, placed, dialect)
+    histories = _author_histories(session, placed, dialect)
     decisions, audits = _route(router, placed, histories, now, sla)
     outcome.case_ids = {case.id for _, _, case in placed if case is not None}
     # Every row is final by now: each table gets one plain executemany, parents before children.
@@ -138,16 +156,29 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
-def pairs_in(first: Any, second: Any, pairs: Iterable[tuple[str, str | None]]) -> ColumnElement[bool]:
+def one_of(column: Any, values: Iterable[Any], dialect: str) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL one array parameter, so the statement's text is the same
+    for any number of values and psycopg parses it once instead of on every call."""
+    values = sorted(set(values), key=str)
+    if dialect == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(None, values, type_=ARRAY(column.type))))
+    return cast(ColumnElement[bool], column.in_(values))
+
+
+def pairs_in(
+    first: Any, second: Any, pairs: Iterable[tuple[str, str | None]], dialect: str
+) -> ColumnElement[bool]:
     """`(first, second) IN pairs`, written per value of `first` so PostgreSQL uses both columns of
     the index: it plans a row-value IN as an index scan on `first` alone, filtering the rest."""
     grouped: dict[str, set[str | None]] = defaultdict(set)
     for a, b in pairs:
         grouped[a].add(b)
-    return or_(false(), *(and_(first == a, second.in_(sorted(bs, key=str))) for a, bs in grouped.items()))
+    return or_(false(), *(and_(first == a, one_of(second, bs, dialect)) for a, bs in grouped.items()))
 
 
-def _drop_repeats(session: Session, posts: list[InboundPost], outcome: BatchOutcome) -> list[InboundPost]:
+def _drop_repeats(
+    session: Session, posts: list[InboundPost], outcome: BatchOutcome, dialect: str
+) -> list[InboundPost]:
     """Exact repeats are counted and dropped; an edit or removal needs the careful path."""
     seen: dict[tuple[str, str], InboundPost] = {}
     for post in posts:
@@ -161,7 +192,9 @@ def _drop_repeats(session: Session, posts: list[InboundPost], outcome: BatchOutc
             continue
         seen[key] = post
     stored = session.execute(
-        select(P.channel, P.platform_id, P.text, P.removed).where(pairs_in(P.channel, P.platform_id, seen))
+        select(P.channel, P.platform_id, P.text, P.removed).where(
+            pairs_in(P.channel, P.platform_id, seen, dialect)
+        )
     ).all()
     for channel, platform_id, stored_text, removed in stored:
         post = seen.pop((channel, platform_id))
@@ -171,22 +204,24 @@ def _drop_repeats(session: Session, posts: list[InboundPost], outcome: BatchOutc
     return list(seen.values())
 
 
-def _stored_parents(session: Session, posts: list[InboundPost]) -> dict[tuple[str, str], dict[str, Any]]:
+def _stored_parents(
+    session: Session, posts: list[InboundPost], dialect: str
+) -> dict[tuple[str, str], dict[str, Any]]:
     wanted = {(p.channel, p.in_reply_to) for p in posts if p.in_reply_to}
     if not wanted:
         return {}
     rows = session.execute(
         select(P.channel, P.platform_id, P.case_id, P.direction, P.in_reply_to).where(
-            pairs_in(P.channel, P.platform_id, wanted)
+            pairs_in(P.channel, P.platform_id, wanted, dialect)
         )
     ).mappings()
     return {(r["channel"], r["platform_id"]): dict(r) for r in rows}
 
 
-def _stored_cases(session: Session, ids: set[int]) -> dict[int, CaseState]:
+def _stored_cases(session: Session, ids: set[int], dialect: str) -> dict[int, CaseState]:
     if not ids:
         return {}
-    rows = session.execute(select(CASES).where(C.id.in_(ids))).mappings()
+    rows = session.execute(select(CASES).where(one_of(C.id, ids, dialect))).mappings()
     cases = {r["id"]: CaseState(row=dict(r), is_new=False) for r in rows}
     if any(c.merged_into_id is not None for c in cases.values()):
         raise NeedsCarefulPath("a reply to a merged case")
@@ -274,7 +309,9 @@ def post_row(post: InboundPost) -> dict[str, Any]:
     }
 
 
-def _load_thread_facts(session: Session, cases: dict[int, CaseState], placed: list[Any]) -> None:
+def _load_thread_facts(
+    session: Session, cases: dict[int, CaseState], placed: list[Any], dialect: str
+) -> None:
     """Counts, authors and recent post times of the stored cases this batch touches."""
     if not cases:
         return
@@ -282,25 +319,27 @@ def _load_thread_facts(session: Session, cases: dict[int, CaseState], placed: li
     earliest = min(p.created_at for _, p, c in placed if c is not None and not c.is_new) - timedelta(hours=1)
     for case_id, author, count in session.execute(
         select(P.case_id, P.author_handle, func.count())
-        .where(P.case_id.in_(ids))
+        .where(one_of(P.case_id, ids, dialect))
         .group_by(P.case_id, P.author_handle)
     ):
         cases[case_id].authors.add(author)
         cases[case_id].post_count += count
     for case_id, at in session.execute(
-        select(P.case_id, P.created_at).where(P.case_id.in_(ids), P.created_at >= earliest)
+        select(P.case_id, P.created_at).where(one_of(P.case_id, ids, dialect), P.created_at >= earliest)
     ):
         cases[case_id].recent.append(at)
 
 
-def _author_histories(session: Session, placed: list[Any]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def _author_histories(
+    session: Session, placed: list[Any], dialect: str
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Every stored case of each author who writes in this batch (for open cases, 30-day counts)."""
     authors = {(p.channel, p.author.handle) for _, p, c in placed if c is not None}
     if not authors:
         return {}
     rows = session.execute(
         select(C.id, C.channel, C.author_handle, C.status, C.first_inbound_at).where(
-            pairs_in(C.channel, C.author_handle, authors)
+            pairs_in(C.channel, C.author_handle, authors, dialect)
         )
     ).mappings()
     found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -435,7 +474,8 @@ def _write_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     ):
         for row in rows:
             copy.write_row(
-                [Jsonb(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns]
+                # JSON as text: COPY's text format takes it as it is, without a dumper per value.
+                [json.dumps(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns]
             )
 
 

@@ -10,31 +10,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import itertools
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
 
-from channels.base import InboundPost, WebhookRejected
+from channels.base import WebhookRejected
 from channels.facebook import FacebookAdapter, verify_facebook_signature, verify_subscription
 from channels.signed_webhook import SignedWebhookAdapter, parse_posts
 from channels.x import XAdapter, crc_response, verify_x_signature
-from router import dead_letter
 from router.errors import ApiError
+from router.inbox import Delivery, Inbox, InboxProcessor, Normalize, keep_bad, pending_deliveries
 from router.models import InboxEvent
 from router.runtime import SERVICES, run_blocking, services
 from router.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-
-Normalize = Callable[[Mapping[str, Any]], Sequence[InboundPost]]
 
 
 class _NoCheckpoints:
@@ -55,7 +53,6 @@ class WebhookConfig:
     ingest_secret: Callable[[str], SecretStr | None]
     x: XAdapter
     facebook: FacebookAdapter
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def normalizer(self, source: str) -> Normalize:
         if source == "x":
@@ -90,106 +87,34 @@ def _rejected(source: str, request: web.Request, exc: WebhookRejected) -> ApiErr
 # --- persistence (runs on the app's DB threads) --------------------------------------------------
 
 
-def _keep_bad(engine: Any, source: str, reason: str, raw: bytes) -> None:
-    with Session(engine) as session:
-        dead_letter.keep(
-            session, source=f"webhook:{source}", reason=reason, payload=raw.decode("utf-8", "replace")
-        )
-        session.commit()
-
-
-def _store(engine: Any, source: str, raw: bytes) -> tuple[int, bool]:
-    """Insert the delivery once; returns (event id, already processed)."""
+def _store(engine: Engine, source: str, raw: bytes) -> tuple[int, bool]:
+    """Insert the delivery once (one round trip); returns (event id, already processed)."""
     key = hashlib.sha256(raw).hexdigest()
-    query = select(InboxEvent).where(InboxEvent.source == source, InboxEvent.delivery_key == key)
-    with Session(engine, expire_on_commit=False) as session:
-        found = session.exec(query).first()
-        if found is None:
-            event = InboxEvent(source=source, delivery_key=key, body=raw)
-            session.add(event)
-            try:
-                session.commit()
-                assert event.id is not None
-                return event.id, False
-            except IntegrityError:  # the same delivery, concurrently
-                session.rollback()
-                found = session.exec(query).one()
-        assert found.id is not None
+    table = InboxEvent.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    with Session(engine) as session, session.begin():
+        event_id = session.execute(
+            insert(table)
+            .values(source=source, delivery_key=key, body=raw, received_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["source", "delivery_key"])
+            .returning(table.c.id)
+        ).scalar()
+        if event_id is not None:
+            return event_id, False
+        found = session.execute(
+            select(InboxEvent.id, InboxEvent.processed_at).where(
+                InboxEvent.source == source, InboxEvent.delivery_key == key
+            )
+        ).one()
         return found.id, found.processed_at is not None
 
 
-RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
-
-
-def _transient(exc: BaseException | None) -> bool:
-    """The database is away (restarting, failing over, locked), not the delivery at fault; also
-    when that surfaced as a follow-on error (a session that must roll back) while handling it."""
-    for _ in range(10):
-        if exc is None:
-            return False
-        if isinstance(exc, OperationalError | InterfaceError):
-            return True
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-def _process(app: web.Application, event_id: int) -> None:
-    """Ingest one stored delivery. A database outage raises (the delivery stays pending and is
-    retried); anything else marks it processed with the error and keeps a dead letter."""
-    svc, cfg = app[SERVICES], app[WEBHOOKS]
-    with Session(svc.engine, expire_on_commit=False) as session:
-        event = session.get(InboxEvent, event_id)
-        if event is None or event.processed_at is not None:
-            return
-        source, body = event.source, event.body
-    error = None
-    try:
-        posts = cfg.normalizer(source)(json.loads(body))
-        result = svc.ingestor.ingest(list(posts), source=f"webhook:{source}")
-        log.info(
-            "%s delivery %s: %s stored, %s duplicates", source, event_id, result.stored, result.duplicates
-        )
-    except Exception as exc:  # one delivery is the loop boundary; it stays in the inbox and dead-letter
-        if _transient(exc):
-            raise
-        log.exception("processing %s delivery %s failed", source, event_id)
-        error = f"{type(exc).__name__}: {exc}"
-        _keep_bad(svc.engine, source, error, body)
-    with Session(svc.engine) as session:
-        event = session.get(InboxEvent, event_id)
-        if event is not None:
-            event.processed_at, event.error = utcnow(), error
-            session.add(event)
-            session.commit()
-
-
-async def _process_until_done(app: web.Application, event_id: int) -> None:
-    for attempt in itertools.count():
-        try:
-            await run_blocking(app, _process, app, event_id)
-            return
-        except Exception as exc:
-            if not _transient(exc):
-                log.exception("delivery %s could not be processed; it stays pending", event_id)
-                return
-            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
-            log.warning("delivery %s: database unavailable (%s); retrying in %s s", event_id, exc, delay)
-            await asyncio.sleep(delay)
-
-
-def _schedule(app: web.Application, event_id: int) -> None:
-    cfg = app[WEBHOOKS]
-    task = asyncio.create_task(_process_until_done(app, event_id))
-    cfg.tasks.add(task)
-    task.add_done_callback(cfg.tasks.discard)
+INBOX = web.AppKey("inbox", Inbox)
 
 
 async def wait_idle(app: web.Application) -> None:
     """Until every accepted delivery has been processed (tests, shutdown)."""
-    while app[WEBHOOKS].tasks:
-        await asyncio.gather(*list(app[WEBHOOKS].tasks), return_exceptions=True)
+    await app[INBOX].idle()
 
 
 # --- the shared accept path ------------------------------------------------------------------------
@@ -203,11 +128,11 @@ async def _accept(request: web.Request, source: str, raw: bytes) -> web.Response
             raise WebhookRejected(400, "body: must be a JSON object")
         posts = request.app[WEBHOOKS].normalizer(source)(payload)  # cheap and pure: bad input is a 4xx now
     except WebhookRejected as exc:
-        await run_blocking(request, _keep_bad, engine, source, exc.reason, raw)
+        await run_blocking(request, keep_bad, engine, source, exc.reason, raw)
         raise ApiError(exc.status, "bad_payload", exc.reason) from None
     except RecursionError:  # JSON nested deeper than the parser goes: refused, never a 500
         reason = "body: JSON nested too deeply"
-        await run_blocking(request, _keep_bad, engine, source, reason, raw)
+        await run_blocking(request, keep_bad, engine, source, reason, raw)
         raise ApiError(400, "bad_payload", reason) from None
     except (
         ValueError,
@@ -218,11 +143,11 @@ async def _accept(request: web.Request, source: str, raw: bytes) -> web.Response
     ) as exc:  # a shape we did not expect
         status = 400 if isinstance(exc, json.JSONDecodeError) else 422
         reason = f"body: {type(exc).__name__}: {exc}"[:500]
-        await run_blocking(request, _keep_bad, engine, source, reason, raw)
+        await run_blocking(request, keep_bad, engine, source, reason, raw)
         raise ApiError(status, "bad_payload", reason) from None
     event_id, processed = await run_blocking(request, _store, engine, source, raw)
     if not processed:
-        _schedule(request.app, event_id)
+        request.app[INBOX].put(Delivery(event_id, source, posts))
     return web.json_response({"status": "duplicate" if processed else "accepted", "posts": len(posts)})
 
 
@@ -285,22 +210,18 @@ async def ingest_source(request: web.Request) -> web.Response:
 
 
 async def _inbox_lifecycle(app: web.Application) -> AsyncIterator[None]:
-    """Deliveries stored but not processed when the last process stopped are processed now."""
-
-    def pending() -> list[int]:
-        with Session(app[SERVICES].engine) as session:
-            query = (
-                select(InboxEvent.id)
-                .where(col(InboxEvent.processed_at).is_(None))
-                .order_by(col(InboxEvent.id))
-            )
-            return [i for i in session.exec(query).all() if i is not None]
-
-    for event_id in await run_blocking(app, pending):
-        _schedule(app, event_id)
+    """One drainer per process; deliveries stored but not processed when the last process stopped
+    are processed first."""
+    svc, cfg = app[SERVICES], app[WEBHOOKS]
+    inbox = app[INBOX] = Inbox(
+        InboxProcessor(svc.engine, svc.ingestor, cfg.normalizer), partial(run_blocking, app)
+    )
+    for delivery in await run_blocking(app, pending_deliveries, svc.engine):
+        inbox.put(delivery)
     yield
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(wait_idle(app), timeout=10)
+        await asyncio.wait_for(inbox.idle(), timeout=10)
+    await inbox.close()
 
 
 def register(app: web.Application) -> None:
