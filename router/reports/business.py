@@ -16,12 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert
+from sqlalchemy import Connection, bindparam, delete, insert
 from sqlalchemy.sql.elements import BindParameter
 
 from router.reports.figures import turns_sql
 from router.reports.models import ReportCaseTimes, ReportTurnTimes
-from router.reports.query import as_utc, dialect_of, fetch
+from router.reports.query import as_utc, execute, fetch
 from router.reports.scope import ReportFilter, Scope
 
 BATCH = 2000
@@ -54,32 +54,43 @@ def current_clock() -> BusinessClock | None:
     return clock_from_settings()
 
 
-def refresh(engine: Engine, flt: ReportFilter, clock: BusinessClock | None = None) -> int:
-    """Measure the scope's stale cases; returns how many were measured."""
+def refresh(conn: Connection, scope: Scope, clock: BusinessClock | None = None) -> int:
+    """Measure the stale cases of the report's table (snapshot.py), store their business times
+    and copy them into the table; returns how many were measured. Runs in the report's
+    transaction: the caller commits."""
     clock = clock or current_clock()
-    if clock is None:
+    if clock is None or scope.table is None:
         return 0
-    done = 0
     names = sorted(clock.fingerprints)
     expected = "".join(f"WHEN c.sla_policy = :pn{i} THEN :pf{i} " for i in range(len(names)))
     expected = f"(CASE {expected}ELSE '' END)" if names else "''"
     values = {f"pn{i}": name for i, name in enumerate(names)}
     values |= {f"pf{i}": _fingerprint(clock, name) for i, name in enumerate(names)}
-    with engine.begin() as conn:
-        scope = Scope(dialect_of(conn), ReportFilter(start=flt.start, end=flt.end, as_of=flt.as_of))
-        stale_where = f"(r.case_id IS NULL OR r.case_updated_at <> c.updated_at OR r.calendar <> {expected})"
-        rows = fetch(
+    stale_where = f"(c.b_calendar IS NULL OR c.b_updated <> c.updated_at OR c.b_calendar <> {expected})"
+    sql = f"SELECT c.id, c.sla_policy, c.updated_at FROM {scope.table} c WHERE {stale_where}"
+    rows = fetch(conn, sql, scope, values)
+    stale = [(int(cid), policy, as_utc(updated)) for cid, policy, updated in rows]
+    raw = Scope(scope.dialect, ReportFilter(start=scope.flt.start, end=scope.flt.end, as_of=scope.flt.as_of))
+    for i in range(0, len(stale), BATCH):
+        batch = stale[i : i + BATCH]
+        _measure(conn, raw, clock, batch)
+        execute(
             conn,
-            "SELECT c.id, c.sla_policy, c.updated_at "
-            + scope.from_cases(join="LEFT JOIN report_case_times r ON r.case_id = c.id", where=stale_where),
+            f"UPDATE {scope.table} SET "
+            + ", ".join(
+                f"{mine} = (SELECT r.{theirs} FROM report_case_times r WHERE r.case_id = {scope.table}.id)"
+                for mine, theirs in (
+                    ("b_fr", "first_response_s"),
+                    ("b_res", "resolution_s"),
+                    ("b_calendar", "calendar"),
+                    ("b_updated", "case_updated_at"),
+                )
+            )
+            + f" WHERE {scope.table}.id IN :ids",
             scope,
-            values,
+            {"ids": [cid for cid, _, _ in batch]},
         )
-        stale = [(int(cid), policy, as_utc(updated)) for cid, policy, updated in rows]
-        for i in range(0, len(stale), BATCH):
-            _measure(conn, scope, clock, stale[i : i + BATCH])
-            done += len(stale[i : i + BATCH])
-    return done
+    return len(stale)
 
 
 def _measure(conn: Connection, scope: Scope, clock: BusinessClock, batch: list[tuple[int, str, Any]]) -> None:

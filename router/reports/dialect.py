@@ -34,12 +34,12 @@ class Dialect:
     def weekday(self, expr: str) -> str:
         """0 = Sunday … 6 = Saturday, in UTC."""
         if self.is_pg:
-            return f"CAST(EXTRACT(DOW FROM {expr} AT TIME ZONE 'UTC') AS INTEGER)"
+            return f"CAST(date_part('dow', {expr} AT TIME ZONE 'UTC') AS INTEGER)"
         return f"CAST(strftime('%w', {expr}) AS INTEGER)"
 
     def hour(self, expr: str) -> str:
         if self.is_pg:
-            return f"CAST(EXTRACT(HOUR FROM {expr} AT TIME ZONE 'UTC') AS INTEGER)"
+            return f"CAST(date_part('hour', {expr} AT TIME ZONE 'UTC') AS INTEGER)"
         return f"CAST(strftime('%H', {expr}) AS INTEGER)"
 
     def tag_join(self, cases_alias: str) -> str:
@@ -47,6 +47,14 @@ class Dialect:
         if self.is_pg:
             return f"LEFT JOIN LATERAL jsonb_array_elements_text({cases_alias}.tags) AS tg(value) ON TRUE"
         return f"LEFT JOIN json_each({cases_alias}.tags) AS tg ON TRUE"
+
+    def has_tag_in(self, cases_alias: str, values: str) -> str:
+        """The case has one of the tags in `values` (an expanding bind): the case counts once."""
+        if self.is_pg:
+            each = f"jsonb_array_elements_text({cases_alias}.tags) AS t(value)"
+        else:
+            each = f"json_each({cases_alias}.tags) AS t"
+        return f"EXISTS (SELECT 1 FROM {each} WHERE t.value IN {values})"
 
     def json_text(self, expr: str, key: str) -> str:
         if self.is_pg:

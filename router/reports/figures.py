@@ -25,46 +25,72 @@ from router.reports.scope import Scope
 Figures = dict[str, dict[GroupKey, Distribution]]
 
 
-def post_counts(conn: Connection, scope: Scope) -> dict[GroupKey, dict[str, int]]:
-    period = []
-    if scope.flt.start:
-        period.append("p.created_at >= :p_start")
-    if scope.flt.end:
-        period.append("p.created_at < :p_end")
-    join = "JOIN posts p ON p.case_id = c.id" + "".join(f" AND {clause}" for clause in period)
-    sql = (
-        f"SELECT {scope.select_keys()}"
-        "SUM(CASE WHEN p.direction = 'inbound' THEN 1 ELSE 0 END) AS inbound_posts, "
-        "SUM(CASE WHEN p.direction = 'outbound' THEN 1 ELSE 0 END) AS replies "
-        f"{scope.from_cases(period_column=None, join=join)}"
-        + (f" GROUP BY {', '.join(scope.group_exprs)}" if scope.group_exprs else "")
+def posts_sql(scope: Scope, columns: str, group: str) -> str:
+    """`SELECT columns … GROUP BY group` over the posts created in the period, each joined to its
+    case as `c` (a live case the report's filters keep, wherever its first post falls) and as `pp`
+    (id, case_id, direction, created_at). The period's cases come from the report's table; only
+    the few cases that began before the period are looked up in the cases table."""
+    assert scope.table is not None
+    period = "".join(
+        clause
+        for clause, on in (
+            (" AND p.created_at >= :p_start", scope.flt.start),
+            (" AND p.created_at < :p_end", scope.flt.end),
+        )
+        if on
     )
-    n = len(scope.group_exprs)
-    out = {
-        tuple(row[:n]): {"inbound_posts": int(row[n] or 0), "replies": int(row[n + 1] or 0)}
-        for row in fetch(conn, sql, scope)
-    }
-    if n and scope.has_tags:
-        out[TOTAL] = post_counts(conn, scope.regroup()).get(TOTAL, {"inbound_posts": 0, "replies": 0})
-    elif n:
-        out[TOTAL] = {name: sum(v[name] for v in out.values()) for name in ("inbound_posts", "replies")}
+    posts = (
+        f"SELECT p.id, p.case_id, p.direction, p.created_at FROM posts p WHERE p.case_id IS NOT NULL{period}"
+    )
+    join = "JOIN pp ON pp.case_id = c.id"
+    inside = f"SELECT {columns} {scope.from_cases(join=join)}"
+    elsewhere = f"NOT EXISTS (SELECT 1 FROM {scope.table} r WHERE r.id = c.id)"
+    outside = f"SELECT {columns} {scope.on(None).from_cases(period_column=None, join=join, where=elsewhere)}"
+    return (
+        f"WITH pp AS MATERIALIZED ({posts}) "
+        f"SELECT {group}, COUNT(*) FROM ({inside} UNION ALL {outside}) x GROUP BY {group}"
+    )
+
+
+PostsByHour = list[tuple[GroupKey, str, int, int, int]]  # key, direction, weekday (0 = Sunday), hour, posts
+
+
+def posts_by_hour(conn: Connection, scope: Scope) -> PostsByHour:
+    """The period's posts per group, direction, UTC weekday and hour: volume and heatmap at once."""
+    d = scope.dialect
+    keys = scope.key_names()
+    columns = (
+        f"{scope.select_keys()}pp.direction AS direction, "
+        f"{d.weekday('pp.created_at')} AS wd, {d.hour('pp.created_at')} AS hr"
+    )
+    n = len(keys)
+    return [
+        (tuple(row[:n]), row[n], int(row[n + 1]), int(row[n + 2]), int(row[n + 3]))
+        for row in fetch(conn, posts_sql(scope, columns, ", ".join([*keys, "direction", "wd", "hr"])), scope)
+    ]
+
+
+def post_counts(rows: PostsByHour, totals: PostsByHour | None = None) -> dict[GroupKey, dict[str, int]]:
+    """Customer posts and our replies per group, and under TOTAL () over `totals` (the same rows
+    ungrouped, when a post can count in two groups) or over all groups."""
+    out: dict[GroupKey, dict[str, int]] = {}
+    whole = {"inbound_posts": 0, "replies": 0}
+    for key, direction, _, _, count in rows:
+        found = out.setdefault(key, {"inbound_posts": 0, "replies": 0})
+        name = {"inbound": "inbound_posts", "outbound": "replies"}.get(direction)
+        if name:
+            found[name] += count
+            whole[name] += count
+    if totals is not None:
+        out[TOTAL] = post_counts(totals)[TOTAL]
+    else:
+        out[TOTAL] = whole
     return out
 
 
 def case_times(conn: Connection, scope: Scope) -> dict[str, Figures]:
     """First response and resolution, wall-clock and business (stored per case), in one pass."""
-    d = scope.dialect
-    fr, res, b_fr, b_res = distributions_multi(
-        conn,
-        scope,
-        [
-            d.seconds_between("c.first_inbound_at", "c.first_response_at"),
-            d.seconds_between("c.first_inbound_at", "c.resolved_at"),
-            "b.first_response_s",
-            "b.resolution_s",
-        ],
-        source=lambda s: s.from_cases(join="LEFT JOIN report_case_times b ON b.case_id = c.id"),
-    )
+    fr, res, b_fr, b_res = distributions_multi(conn, scope, ["c.fr_s", "c.res_s", "c.b_fr", "c.b_res"])
     return {
         "first_response_s": {"wall": fr, "business": b_fr},
         "resolution_s": {"wall": res, "business": b_res},
@@ -73,9 +99,11 @@ def case_times(conn: Connection, scope: Scope) -> dict[str, Figures]:
 
 def turns_sql(scope: Scope) -> str:
     """One row per customer post that reopened the conversation after our reply: its case, the
-    post, when it came and when we next replied (NULL while we still owe the answer)."""
+    post, when it came and when we next replied (NULL while we still owe the answer). With a
+    report table, only its cases' posts are read (a case's turns depend on its posts alone)."""
     d = scope.dialect
     since = " AND p.created_at >= :p_start" if scope.flt.start else ""
+    within = f" AND p.case_id IN (SELECT r.id FROM {scope.table} r)" if scope.table else ""
     window = "PARTITION BY p.case_id ORDER BY p.created_at, p.id"
     return (
         "SELECT t.case_id, t.post_id, t.at, t.next_reply_at FROM ("
@@ -83,7 +111,8 @@ def turns_sql(scope: Scope) -> str:
         f"LAG(p.direction) OVER ({window}) AS prev_direction, "
         f"MIN(CASE WHEN p.direction = 'outbound' THEN {d.epoch('p.created_at')} END) OVER ("
         f"{window} ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_reply_at "
-        f"FROM posts p WHERE p.removed = {'FALSE' if d.is_pg else '0'} AND p.case_id IS NOT NULL{since}"
+        f"FROM posts p WHERE p.removed = {'FALSE' if d.is_pg else '0'} "
+        f"AND p.case_id IS NOT NULL{since}{within}"
         ") t WHERE t.direction = 'inbound' AND t.prev_direction = 'outbound'"
     )
 
@@ -107,11 +136,12 @@ def turn_times(conn: Connection, scope: Scope) -> Figures:
 def pr_ack(conn: Connection, scope: Scope) -> dict[GroupKey, Distribution]:
     d = scope.dialect
     paged, acked = events.sql_list(events.PAGED), events.sql_list(events.ACKNOWLEDGED)
+    within = f" AND e.case_id IN (SELECT r.id FROM {scope.table} r WHERE r.page_pr = {d.true()})"
     join = (
         "JOIN (SELECT e.case_id, "
         f"MIN(CASE WHEN e.action IN {paged} THEN e.at END) AS paged_at, "
         f"MIN(CASE WHEN e.action IN {acked} THEN e.at END) AS acked_at "
-        f"FROM audit_events e WHERE e.action IN {paged} OR e.action IN {acked} GROUP BY e.case_id"
+        f"FROM audit_events e WHERE (e.action IN {paged} OR e.action IN {acked}){within} GROUP BY e.case_id"
         ") pg ON pg.case_id = c.id"
     )
     value = d.seconds_between("COALESCE(pg.paged_at, c.first_inbound_at)", "pg.acked_at")
@@ -134,8 +164,8 @@ def handoff_flows(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
         f"JOIN audit_events e ON e.case_id = c.id AND e.action IN {events.sql_list(events.HANDOFF)}{period}"
     )
     sql = (
-        f"SELECT {source} AS src, {target} AS dst, COUNT(DISTINCT e.id) AS n "
-        f"{scope.regroup().from_cases(period_column=None, join=join)} "
+        f"SELECT {source} AS src, {target} AS dst, COUNT(*) AS n "
+        f"{scope.on(None).regroup().from_cases(period_column=None, join=join)} "
         f"GROUP BY {source}, {target} ORDER BY n DESC"
     )
     return [{"from": src, "to": dst, "count": int(n)} for src, dst, n in fetch(conn, sql, scope)]

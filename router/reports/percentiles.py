@@ -5,6 +5,9 @@ Nearest rank: sort the n values of a group ascending; the p-th percentile is the
 average of two), the p50 of an even-sized set is the lower middle value, and the p100 is the
 max. In SQL, k is (p * n + 99) / 100 in integer arithmetic, and the ranks come from
 ROW_NUMBER() OVER (PARTITION BY group ORDER BY value) with COUNT(*) OVER (PARTITION BY group).
+PostgreSQL's ordered-set aggregate percentile_disc(p) is the same definition (the first value
+whose position k satisfies k / n >= p, k = ceil(p * n); NULLs ignored) and sorts each group's
+values once instead of ranking every row through window functions, so PostgreSQL uses it.
 """
 
 from __future__ import annotations
@@ -73,6 +76,25 @@ def nearest_rank_sql(values_sql: str, keys: Sequence[str], metrics: int, *, tota
     return sql
 
 
+def ordered_set_sql(values_sql: str, keys: Sequence[str], metrics: int, *, totals: bool) -> str:
+    """PostgreSQL: the same result shape as nearest_rank_sql (flag 0 per group, non-zero for the
+    totals row), with p50/p90/p95 from one percentile_disc over an array of fractions."""
+    key_list = ", ".join(keys)
+    fractions = ", ".join(str(p / 100) for p in PERCENTILES)
+    aggregates = ", ".join(
+        f"COUNT(v{i}), percentile_disc(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY v{i}), MAX(v{i})"
+        for i in range(metrics)
+    )
+    if not keys:
+        return f"SELECT 0, {aggregates} FROM ({values_sql}) vals"
+    if totals:
+        return (
+            f"SELECT GROUPING({key_list}), {key_list}, {aggregates} FROM ({values_sql}) vals "
+            f"GROUP BY GROUPING SETS (({key_list}), ())"
+        )
+    return f"SELECT 0, {key_list}, {aggregates} FROM ({values_sql}) vals GROUP BY {key_list}"
+
+
 Source = Callable[[Scope], str]  # the FROM clause for a scope (default: its cases)
 
 
@@ -91,10 +113,18 @@ def distributions_multi(
     values = ", ".join(f"{expr} AS v{i}" for i, expr in enumerate(metrics))
     sql = f"SELECT {scope.select_keys()}{values} {source(scope) if source else scope.from_cases()}"
     out: list[dict[GroupKey, Distribution]] = [{} for _ in metrics]
-    for row in fetch(conn, nearest_rank_sql(sql, keys, len(metrics), totals=overall), scope):
-        key = TOTAL if row[0] == 1 else tuple(row[1 : 1 + len(keys)])
+    pg = scope.dialect.is_pg
+    build = ordered_set_sql if pg else nearest_rank_sql
+    width = 3 if pg else 5  # n, [p50, p90, p95], max | n, p50, p90, p95, max
+    for row in fetch(conn, build(sql, keys, len(metrics), totals=overall), scope):
+        key = TOTAL if row[0] else tuple(row[1 : 1 + len(keys)])
         for i in range(len(metrics)):
-            n, p50, p90, p95, vmax = row[1 + len(keys) + 5 * i : 1 + len(keys) + 5 * (i + 1)]
+            found = row[1 + len(keys) + width * i : 1 + len(keys) + width * (i + 1)]
+            if pg:
+                n, picks, vmax = found
+                p50, p90, p95 = picks or (None, None, None)
+            else:
+                n, p50, p90, p95, vmax = found
             if n:
                 out[i][key] = {
                     "n": int(n),

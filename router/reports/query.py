@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from router.reports.dialect import Dialect
 from router.reports.scope import Scope
@@ -27,13 +27,28 @@ def fetch(
     extra: dict[str, Any] | None = None,
     extra_binds: Sequence[BindParameter[Any]] = (),
 ) -> list[tuple[Any, ...]]:
+    stmt, params = _statement(sql, scope, extra, extra_binds)
+    return [tuple(row) for row in conn.execute(stmt, params)]
+
+
+def execute(conn: Connection, sql: str, scope: Scope, extra: dict[str, Any] | None = None) -> None:
+    """A statement that returns no rows (CREATE TABLE … AS, UPDATE); lists bind as IN lists."""
+    lists: list[BindParameter[Any]] = [
+        bindparam(k, expanding=True) for k, v in (extra or {}).items() if isinstance(v, list)
+    ]
+    stmt, params = _statement(sql, scope, extra, lists)
+    conn.execute(stmt, params)
+
+
+def _statement(
+    sql: str, scope: Scope, extra: dict[str, Any] | None, extra_binds: Sequence[BindParameter[Any]]
+) -> tuple[TextClause, dict[str, Any]]:
     used = set(_PARAM.findall(sql))
     params = {**scope.params(), **(extra or {})}
     binds = [b for b in (*scope.binds(), *extra_binds) if b.key in used]
     known = {b.key for b in binds}
     binds += [bindparam(name) for name in used - known]
-    stmt = text(sql).bindparams(*binds)
-    return [tuple(row) for row in conn.execute(stmt, {k: v for k, v in params.items() if k in used})]
+    return text(sql).bindparams(*binds), {k: v for k, v in params.items() if k in used}
 
 
 def as_utc(value: Any) -> datetime | None:

@@ -53,11 +53,14 @@ class ReportFilter:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """SQL for `FROM cases c [tag join] WHERE …` plus its parameters."""
+    """SQL for `FROM cases c [tag join] WHERE …` plus its parameters. With `table`, the FROM is
+    that per-report table of the scope's cases instead (see snapshot.py): period and filters are
+    already applied there, one row per case."""
 
     dialect: Dialect
     flt: ReportFilter
     exprs: tuple[str, ...] | None = None  # raw group expressions instead of the filter's dimensions
+    table: str | None = None
 
     @property
     def group_exprs(self) -> list[str]:
@@ -73,7 +76,11 @@ class Scope:
         return any(expr.startswith("tg.value") for expr in self.group_exprs)
 
     def regroup(self, *exprs: str) -> Scope:
-        return Scope(self.dialect, self.flt, exprs)
+        return Scope(self.dialect, self.flt, exprs, self.table)
+
+    def on(self, table: str | None) -> Scope:
+        """The same scope read from `table` (None: from the cases table)."""
+        return Scope(self.dialect, self.flt, self.exprs, table)
 
     def select_keys(self, prefix: str = "g") -> str:
         """`c.queue AS g0, c.channel AS g1, ` (with the trailing comma) or nothing."""
@@ -85,15 +92,24 @@ class Scope:
     def from_cases(
         self, *, period_column: str | None = "c.first_inbound_at", join: str = "", where: str = ""
     ) -> str:
-        uses_tags = "tag" in self.flt.where or self.has_tags
-        joins = (self.dialect.tag_join("c") if uses_tags else "") + " " + join
-        clauses = ["c.merged_into_id IS NULL", "c.first_inbound_at IS NOT NULL", *([where] if where else [])]
+        """A case counts once, unless grouped by tag (then once per tag; with a tag filter, once
+        per matching tag)."""
+        joins = (self.dialect.tag_join("c") if self.has_tags else "") + " " + join
+        clauses = [where] if where else []
+        for i, name in enumerate(sorted(self.flt.where)):
+            if name == "tag" and self.has_tags:
+                clauses.append(f"tg.value IN :w{i}")
+            elif name == "tag":
+                clauses.append(self.dialect.has_tag_in("c", f":w{i}"))
+            elif self.table is None:
+                clauses.append(f"{DIMENSIONS[name]} IN :w{i}")
+        if self.table is not None:
+            return f"FROM {self.table} c {joins}" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+        clauses = ["c.merged_into_id IS NULL", "c.first_inbound_at IS NOT NULL", *clauses]
         if period_column and self.flt.start:
             clauses.append(f"{period_column} >= :p_start")
         if period_column and self.flt.end:
             clauses.append(f"{period_column} < :p_end")
-        for i, name in enumerate(sorted(self.flt.where)):
-            clauses.append(f"{DIMENSIONS[name]} IN :w{i}")
         return f"FROM cases c {joins} WHERE " + " AND ".join(clauses)
 
     def params(self) -> dict[str, Any]:

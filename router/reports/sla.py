@@ -40,8 +40,10 @@ def _breached(done: str, due: str) -> str:
     )
 
 
-def cause_sql(scope: Scope) -> tuple[str, str]:
-    """(a LEFT JOIN of per-case event facts as `ev`, the CASE expression naming the cause)."""
+def cause_sql(scope: Scope, *, cases: str | None = None) -> tuple[str, str]:
+    """(a LEFT JOIN of per-case event facts as `ev`, the CASE expression naming the cause).
+    The facts are read for the cases of `cases` (a table or CTE name; default: the scope's
+    period of the cases table)."""
     dialect_true = scope.dialect.true()
     period = "".join(
         clause
@@ -51,6 +53,7 @@ def cause_sql(scope: Scope) -> tuple[str, str]:
         )
         if on
     )
+    joined = f"{cases} x ON x.id = e.case_id" if cases else f"cases x ON x.id = e.case_id{period}"
     handoff = events.sql_list(events.HANDOFF)
     claim, release = events.sql_list(events.CLAIM), events.sql_list(events.RELEASE)
     asked, done = events.sql_list(events.APPROVAL_REQUESTED), events.sql_list(events.APPROVAL_DONE)
@@ -64,7 +67,7 @@ def cause_sql(scope: Scope) -> tuple[str, str]:
         f"SUM(CASE WHEN e.action IN {asked} AND {by_due} THEN 1 ELSE 0 END) AS asked, "
         f"SUM(CASE WHEN e.action IN {done} AND {by_due} THEN 1 ELSE 0 END) AS answered, "
         f"SUM(CASE WHEN e.action IN {handoff} THEN 1 ELSE 0 END) AS handoffs "
-        f"FROM audit_events e JOIN cases x ON x.id = e.case_id{period} "
+        f"FROM audit_events e JOIN {joined} "
         f"WHERE e.action IN {events.sql_list(events.CLAIM + events.RELEASE + events.HANDOFF)} "
         f"OR e.action IN {events.sql_list(events.APPROVAL_REQUESTED + events.APPROVAL_DONE)} "
         "GROUP BY e.case_id) ev ON ev.case_id = c.id"
@@ -90,40 +93,28 @@ def cause_sql(scope: Scope) -> tuple[str, str]:
 BANDS = ((300, "< 5 min"), (900, "5-15 min"), (3600, "15-60 min"), (14400, "1-4 h"), (86400, "4-24 h"))
 BAND_LABELS = [label for _, label in BANDS] + [">= 1 day"]
 COUNTS = ("cases", "answered", "resolved", "pr_pages", "handoffs")
-TARGETS = ("fr_met", "fr_breached", "fr_targets", "res_met", "res_breached", "res_targets")
+TARGETS = ("fr_met", "fr_breached", "fr_target", "res_met", "res_breached", "res_target")
 
 
 def case_figures(conn: Connection, scope: Scope) -> dict[GroupKey, dict[str, Any]]:
-    """Every count per group in one pass over the scope's cases (and TOTAL () when grouped)."""
+    """Every count per group in one pass over the report's table of cases (snapshot.py, where each
+    case's SLA outcome and breach cause are already judged), and TOTAL () when grouped."""
     keys = scope.key_names()
-    fr = ("c.first_response_at", "c.first_response_due_at")
-    res = ("c.resolved_at", "c.resolution_due_at")
-    facts, cause = cause_sql(scope)
-    breached_fr = _breached(*fr)
-    seconds = scope.dialect.seconds_between("c.first_inbound_at", "c.first_response_at")
     columns = [
         "COUNT(*)",
-        "SUM(CASE WHEN c.first_response_at IS NOT NULL THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN c.resolved_at IS NOT NULL THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN c.fr_s IS NOT NULL THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN c.res_s IS NOT NULL THEN 1 ELSE 0 END)",
         f"SUM(CASE WHEN c.page_pr = {scope.dialect.true()} THEN 1 ELSE 0 END)",
-        "SUM(COALESCE(ev.handoffs, 0))",
-        f"SUM({_met(*fr)})",
-        f"SUM({breached_fr})",
-        "SUM(CASE WHEN c.first_response_due_at IS NOT NULL THEN 1 ELSE 0 END)",
-        f"SUM({_met(*res)})",
-        f"SUM({_breached(*res)})",
-        "SUM(CASE WHEN c.resolution_due_at IS NOT NULL THEN 1 ELSE 0 END)",
-        *(
-            f"SUM(CASE WHEN ({breached_fr}) = 1 AND ({cause}) = '{name}' THEN 1 ELSE 0 END)"
-            for name in CAUSES
-        ),
+        "SUM(c.handoffs)",
+        *(f"SUM(c.{name})" for name in TARGETS),
+        *(f"SUM(CASE WHEN c.cause = '{name}' THEN 1 ELSE 0 END)" for name in CAUSES),
     ]
     low = 0
     for limit, _ in BANDS:
-        columns.append(f"SUM(CASE WHEN {seconds} >= {low} AND {seconds} < {limit} THEN 1 ELSE 0 END)")
+        columns.append(f"SUM(CASE WHEN c.fr_s >= {low} AND c.fr_s < {limit} THEN 1 ELSE 0 END)")
         low = limit
-    columns.append(f"SUM(CASE WHEN {seconds} >= {low} THEN 1 ELSE 0 END)")
-    sql = f"SELECT {scope.select_keys()}{', '.join(columns)} {scope.from_cases(join=facts)}" + (
+    columns.append(f"SUM(CASE WHEN c.fr_s >= {low} THEN 1 ELSE 0 END)")
+    sql = f"SELECT {scope.select_keys()}{', '.join(columns)} {scope.from_cases()}" + (
         f" GROUP BY {', '.join(scope.group_exprs)}" if keys else ""
     )
     out: dict[GroupKey, dict[str, Any]] = {}
@@ -170,27 +161,20 @@ def _target(met: int, breached: int, targets: int) -> dict[str, Any]:
 
 def breached_cases(conn: Connection, scope: Scope, *, limit: int = 500) -> list[dict[str, Any]]:
     """The first-response breaches behind the figures, with their cause, oldest first."""
-    facts, cause = cause_sql(scope)
-    breached = _breached("c.first_response_at", "c.first_response_due_at") + " = 1"
     sql = (
-        f"SELECT c.id, c.queue, c.channel, c.account, c.assignee, c.first_response_due_at, "
-        f"({cause}) AS cause "
-        f"{scope.from_cases(join=facts, where=breached)}"
+        "SELECT c.id, c.queue, c.channel, c.account, c.assignee, c.first_response_due_at, c.cause "
+        f"{scope.regroup().from_cases(where='c.fr_breached = 1')}"
         " ORDER BY c.first_response_due_at, c.id LIMIT :lim"
     )
-    rows = fetch(conn, sql, scope, {"lim": limit})
-    seen: dict[int, dict[str, Any]] = {}
-    for case_id, queue, channel, account, assignee, due, why in rows:
-        seen.setdefault(
-            int(case_id),
-            {
-                "case_id": int(case_id),
-                "queue": queue,
-                "channel": channel,
-                "account": account,
-                "agent": assignee,
-                "due_at": iso(due),
-                "cause": why,
-            },
-        )
-    return list(seen.values())
+    return [
+        {
+            "case_id": int(case_id),
+            "queue": queue,
+            "channel": channel,
+            "account": account,
+            "agent": assignee,
+            "due_at": iso(due),
+            "cause": why,
+        }
+        for case_id, queue, channel, account, assignee, due, why in fetch(conn, sql, scope, {"lim": limit})
+    ]

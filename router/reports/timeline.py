@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam
 from sqlalchemy.sql.elements import BindParameter
 
+from router.reports.figures import PostsByHour
 from router.reports.percentiles import distributions_multi
 from router.reports.query import as_utc, fetch
 from router.reports.scope import Scope
@@ -24,7 +25,9 @@ def period_bounds(conn: Connection, scope: Scope) -> tuple[datetime, datetime] |
     start, end = scope.flt.start, scope.flt.end
     if start is None or end is None:
         row = fetch(
-            conn, f"SELECT MIN(c.first_inbound_at), MAX(c.first_inbound_at) {scope.from_cases()}", scope
+            conn,
+            f"SELECT MIN(c.first_inbound_at), MAX(c.first_inbound_at) {scope.regroup().from_cases()}",
+            scope,
         )
         low, high = (as_utc(v) for v in row[0])
         if low is None or high is None:
@@ -41,10 +44,9 @@ def _days(start: datetime, end: datetime) -> list[date]:
 
 
 def trend(conn: Connection, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    by_day = scope.regroup(scope.dialect.day("c.first_inbound_at"))
+    by_day = scope.regroup("c.day")
     counts = case_figures(conn, by_day)
-    seconds = by_day.dialect.seconds_between("c.first_inbound_at", "c.first_response_at")
-    p50 = distributions_multi(conn, by_day, [seconds], totals=False)[0]
+    p50 = distributions_multi(conn, by_day, ["c.fr_s"], totals=False)[0]
     out = []
     for day in _days(start, end):
         key = (day.isoformat(),)
@@ -63,32 +65,46 @@ def trend(conn: Connection, scope: Scope, start: datetime, end: datetime) -> lis
 
 def backlog(conn: Connection, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Cases open (not resolved) and cases still without a first response at the end of each day:
-    what was open when the period began, plus arrivals, minus resolutions (or first responses)."""
-    d, unscoped = scope.dialect, scope.regroup()
+    what was open when the period began, plus arrivals, minus resolutions (or first responses).
+
+    "Open when the period began" is arrived-before minus resolved-before; over all cases that is
+    the same as (never resolved) - (arrived since) + (resolved since), which counts only recent
+    cases and the open ones (index ranges, migration 0005_report_speed) instead of all history.
+    Arrivals in the period are the report table's cases (the period's bounds hold all of them)."""
+    d, unscoped = scope.dialect, scope.on(None).regroup()
     window = {"b_start": start, "b_end": end}
     binds = [_bind("b_start"), _bind("b_end")]
     parts = []
-    for kind, column in (
-        ("arrived", "c.first_inbound_at"),
-        ("resolved", "c.resolved_at"),
-        ("answered", "c.first_response_at"),
-    ):
+    for kind, column in (("resolved", "c.resolved_at"), ("answered", "c.first_response_at")):
         inside = f"{column} >= :b_start AND {column} < :b_end"
-        before = f"{column} < :b_start"
         parts.append(
             f"SELECT '{kind}' AS kind, {d.day(column)} AS day "
             f"{unscoped.from_cases(period_column=None, where=inside)}"
         )
+        for suffix, where in (("_never", f"{column} IS NULL"), ("_after", f"{column} >= :b_end")):
+            parts.append(
+                f"SELECT '{kind}{suffix}' AS kind, NULL AS day "
+                + unscoped.from_cases(period_column=None, where=where)
+            )
+    if scope.flt.end:  # cases past the period's end are not in the report's table
         parts.append(
-            f"SELECT '{kind}_before' AS kind, NULL AS day "
-            + unscoped.from_cases(period_column=None, where=before)
+            "SELECT 'arrived_after' AS kind, NULL AS day "
+            + unscoped.from_cases(period_column=None, where="c.first_inbound_at >= :b_end")
         )
+    parts.append(f"SELECT 'arrived' AS kind, c.day AS day {scope.regroup().from_cases()}")
     sql = f"SELECT kind, day, COUNT(*) FROM ({' UNION ALL '.join(parts)}) x GROUP BY kind, day"
     per_day: dict[tuple[str, str | None], int] = {
-        (kind, day): int(n) for kind, day, n in fetch(conn, sql, unscoped, window, binds)
+        (kind, day): int(n) for kind, day, n in fetch(conn, sql, scope, window, binds)
     }
-    open_now = per_day.get(("arrived_before", None), 0) - per_day.get(("resolved_before", None), 0)
-    unanswered = per_day.get(("arrived_before", None), 0) - per_day.get(("answered_before", None), 0)
+
+    def since_start(kind: str) -> int:
+        return sum(n for (k, day), n in per_day.items() if k == kind and day is not None) + per_day.get(
+            (f"{kind}_after", None), 0
+        )
+
+    arrived_since = since_start("arrived")
+    open_now = per_day.get(("resolved_never", None), 0) - arrived_since + since_start("resolved")
+    unanswered = per_day.get(("answered_never", None), 0) - arrived_since + since_start("answered")
     out = []
     for day in _days(start, end):
         key = day.isoformat()
@@ -99,27 +115,13 @@ def backlog(conn: Connection, scope: Scope, start: datetime, end: datetime) -> l
     return out
 
 
-def heatmap(conn: Connection, scope: Scope) -> dict[str, Any]:
-    """Counts by UTC weekday (mon…sun) and hour of customer posts and of our replies."""
-    d, unscoped = scope.dialect, scope.regroup()
-    period = "".join(
-        clause
-        for clause, on in (
-            (" AND p.created_at >= :p_start", scope.flt.start),
-            (" AND p.created_at < :p_end", scope.flt.end),
-        )
-        if on
-    )
-    sql = (
-        f"SELECT p.direction, {d.weekday('p.created_at')} AS wd, {d.hour('p.created_at')} AS hr, "
-        "COUNT(DISTINCT p.id) "
-        f"{unscoped.from_cases(period_column=None, join='JOIN posts p ON p.case_id = c.id' + period)} "
-        f"GROUP BY p.direction, {d.weekday('p.created_at')}, {d.hour('p.created_at')}"
-    )
+def heatmap(rows: PostsByHour) -> dict[str, Any]:
+    """Counts by UTC weekday (mon…sun) and hour of customer posts and of our replies, from the
+    period's posts by hour (figures.posts_by_hour, ungrouped)."""
     grids = {"inbound": [[0] * 24 for _ in WEEKDAYS], "outbound": [[0] * 24 for _ in WEEKDAYS]}
-    for direction, weekday, hour, n in fetch(conn, sql, unscoped):
+    for _, direction, weekday, hour, n in rows:
         if direction in grids:
-            grids[direction][(int(weekday) + 6) % 7][int(hour)] = int(n)  # SQL: 0 = Sunday
+            grids[direction][(weekday + 6) % 7][hour] += n  # SQL: 0 = Sunday
     return {"weekdays": list(WEEKDAYS), "arrivals": grids["inbound"], "replies": grids["outbound"]}
 
 

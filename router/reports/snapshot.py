@@ -1,0 +1,63 @@
+"""The report's cases, read once: a temporary table with one row per case in scope.
+
+A report needs a dozen figures about the same cases. Reading them from `cases` for each figure
+costs a pass over the period's rows each time (scattered over the whole table when ids do not
+follow arrival times); so the report reads them once, with everything judged per case already
+worked out (wall-clock seconds, SLA met/breached, the breach cause from the audit trail,
+handoffs, the stored business times), and every per-case figure aggregates this table.
+
+The table lives in the report's connection only (PostgreSQL: dropped at commit)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from router.reports.query import execute
+from router.reports.scope import Scope
+from router.reports.sla import _breached, _met, cause_sql
+
+TABLE = "report_scope"
+
+_CASE_COLUMNS = (
+    "id, queue, channel, account, priority, assignee, tags, first_post_id, first_inbound_at, "
+    "first_response_at, resolved_at, first_response_due_at, resolution_due_at, page_pr, needs_approval, "
+    "sla_policy, updated_at"
+)
+
+
+def create(conn: Connection, scope: Scope) -> Scope:
+    """Fill the table for the scope's period and filters; returns the scope reading from it."""
+    d = scope.dialect
+    raw = Scope(d, scope.flt, ())  # one row per case, whatever the grouping
+    drop(conn, scope)
+    facts, cause = cause_sql(raw, cases="sc")
+    fr = ("c.first_response_at", "c.first_response_due_at")
+    res = ("c.resolved_at", "c.resolution_due_at")
+    breached = _breached(*fr)
+    picked = ", ".join(f"c.{name.strip()}" for name in _CASE_COLUMNS.split(","))
+    sql = (
+        f"CREATE TEMP TABLE {TABLE}{' ON COMMIT DROP' if d.is_pg else ''} AS "
+        f"WITH sc AS MATERIALIZED (SELECT {picked} {raw.from_cases()}) "
+        "SELECT c.id, c.queue, c.channel, c.account, c.priority, c.assignee, c.tags, c.first_post_id, "
+        "c.first_inbound_at, c.first_response_due_at, c.page_pr, c.sla_policy, c.updated_at, "
+        f"{d.day('c.first_inbound_at')} AS day, "
+        f"{d.seconds_between('c.first_inbound_at', 'c.first_response_at')} AS fr_s, "
+        f"{d.seconds_between('c.first_inbound_at', 'c.resolved_at')} AS res_s, "
+        f"{_met(*fr)} AS fr_met, {breached} AS fr_breached, "
+        "CASE WHEN c.first_response_due_at IS NOT NULL THEN 1 ELSE 0 END AS fr_target, "
+        f"{_met(*res)} AS res_met, {_breached(*res)} AS res_breached, "
+        "CASE WHEN c.resolution_due_at IS NOT NULL THEN 1 ELSE 0 END AS res_target, "
+        f"CASE WHEN ({breached}) = 1 THEN ({cause}) END AS cause, "
+        "COALESCE(ev.handoffs, 0) AS handoffs, "
+        "b.first_response_s AS b_fr, b.resolution_s AS b_res, b.calendar AS b_calendar, "
+        "b.case_updated_at AS b_updated "
+        f"FROM sc c {facts} LEFT JOIN report_case_times b ON b.case_id = c.id"
+    )
+    execute(conn, sql, raw)
+    if d.is_pg:  # row counts and id spread for the joins against posts and events
+        conn.exec_driver_sql(f"ANALYZE {TABLE}")
+    return scope.on(TABLE)
+
+
+def drop(conn: Connection, scope: Scope) -> None:
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {'pg_temp' if scope.dialect.is_pg else 'temp'}.{TABLE}")
