@@ -7,16 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from router.models import OPEN_STATUSES, Case, Post, RoutingDecision
-from router.timeutil import utcnow
+from router.models import Case, Post, RoutingDecision
+from router.roles import Role
+from router.web.casequery import OPEN, CaseQuery, cases_for
 from rules.outcome import Priority
-
-ALL = "all"
-OPEN = "open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,27 +65,13 @@ def case_summary(case: Case, first_post: Post | None, decision: RoutingDecision 
 
 
 def list_cases(session: Session, flt: QueueFilter, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Breached first (next_due_at before `now`), then by the next due time, then by priority."""
-    query = select(Case)
-    if flt.status == OPEN:
-        query = query.where(col(Case.status).in_([s.value for s in OPEN_STATUSES]))
-    elif flt.status != ALL:
-        query = query.where(Case.status == flt.status)
-    else:
-        query = query.where(Case.merged_into_id == None)  # noqa: E711  (a merged case lives on in another)
-    if flt.queue:
-        query = query.where(Case.queue == flt.queue)
-    breached = sql_case((col(Case.next_due_at) < (now or utcnow()), 0), else_=1)
-    query = query.order_by(
-        breached,
-        col(Case.next_due_at).is_(None),
-        col(Case.next_due_at),
-        col(Case.priority),
-        col(Case.first_inbound_at),
-        col(Case.id),
-    )
-    cases = session.exec(query.offset(flt.offset).limit(flt.limit)).all()
-    return _summaries(session, cases)
+    """The queue as the web UI and API list it (router/web/casequery.py, one query for both), seen
+    as a manager sees it: breached first (the earliest due time leads), then by the next due
+    time, then by priority; cases without a running clock last. `now` is not needed for that order
+    and is accepted for older callers."""
+    del now
+    query = CaseQuery(queue=flt.queue, status=flt.status, limit=flt.limit, offset=flt.offset)
+    return _summaries(session, cases_for(session, Role.MANAGER, query))
 
 
 def _summaries(session: Session, cases: Sequence[Case]) -> list[dict[str, Any]]:

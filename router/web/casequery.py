@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import String, and_, cast, func, or_, union_all
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import and_, cast, exists, func, literal, or_, union_all
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session, col, select
 
 from router.claims import holders
 from router.models import OPEN_STATUSES, AuditEvent, Case, CaseStatus, Post, RoutingDecision
 from router.notes import notes_for
 from router.replies import replies_for
-from router.roles import QUEUES_BY_ROLE, RISK_THRESHOLD, Role, sees_risky
+from router.roles import ALL_QUEUES, QUEUES_BY_ROLE, RISK_THRESHOLD, Role, sees_risky
 from router.timeutil import utcnow
 from router.web.settings import QUEUE_SETTINGS
 from rules.outcome import Priority
@@ -74,20 +77,36 @@ def _like(term: str) -> str:
 
 
 def _search(text: str) -> ColumnElement[bool]:
-    """Every word must appear (case-insensitively) in a post of the case or in the author's handle."""
+    """Every word must appear (case-insensitively) in a post of the case or in the author's handle.
+
+    Each word is one `id IN (posts that match UNION ALL cases whose author matches)`: on
+    PostgreSQL both sides are trigram index scans (ix_posts_text_trgm, ix_cases_author_trgm), and
+    a word found almost everywhere is planned as a probe per case along the queue's order."""
     conditions = []
+    author = aliased(Case)
     for term in [t for t in text.split() if t][:8]:
         pattern = _like(term)
-        post_hit = select(Post.case_id).where(
+        in_posts = select(col(Post.case_id).label("case_id")).where(
             col(Post.text).ilike(pattern, escape="\\"), col(Post.removed).is_(False)
         )
-        conditions.append(
-            or_(col(Case.id).in_(post_hit), col(Case.author_handle).ilike(pattern, escape="\\"))
+        by_author = select(col(author.id).label("case_id")).where(
+            col(author.author_handle).ilike(pattern, escape="\\")
         )
+        conditions.append(col(Case.id).in_(union_all(in_posts, by_author)))
     return and_(*conditions)
 
 
-def _where(role: Role, query: CaseQuery) -> list[ColumnElement[bool]]:
+def _tagged(tag: str, dialect: str) -> ColumnElement[bool]:
+    """Tags are a JSON list. PostgreSQL: jsonb containment, served by the GIN index ix_cases_tags;
+    SQLite: a look through the list with json_each."""
+    tag = tag.strip().lower()  # tags are stored lower-case (router/web/casework.py set_tags)
+    if dialect == "postgresql":
+        return col(Case.tags).op("@>")(cast(literal(json.dumps([tag])), JSONB))
+    each = func.json_each(col(Case.tags)).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == tag))
+
+
+def _where(role: Role, query: CaseQuery, dialect: str) -> list[ColumnElement[bool]]:
     where = [visible(role), col(Case.merged_into_id).is_(None)]
     for name in ("queue", "channel", "account"):
         value = getattr(query, name)
@@ -103,7 +122,7 @@ def _where(role: Role, query: CaseQuery) -> list[ColumnElement[bool]]:
             col(Case.assignee).is_(None) if query.assignee == "-" else col(Case.assignee) == query.assignee
         )
     if query.tag:
-        where.append(cast(col(Case.tags), String).like(_like('"' + query.tag.replace('"', "") + '"')))
+        where.append(_tagged(query.tag, dialect))
     if query.risk:
         where.append(or_(col(Case.page_pr).is_(True), col(Case.risk) >= RISK_THRESHOLD))
     if query.q:
@@ -111,35 +130,34 @@ def _where(role: Role, query: CaseQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _statuses(query: CaseQuery) -> list[str] | None:
+def _statuses(query: CaseQuery) -> list[str]:
     if query.status == OPEN:
         return [s.value for s in OPEN_STATUSES]
-    return None if query.status == ALL else [query.status]
+    # "all" is every status, one ordered walk each (a merged case lives on in another: never listed)
+    return [s.value for s in CaseStatus] if query.status == ALL else [query.status]
 
 
-def list_for(session: Session, role: Role, query: CaseQuery) -> list[dict[str, Any]]:
-    """Most urgent first: by the earliest running SLA due time (so breached cases lead, most
-    overdue first), then priority; cases without a running clock last.
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
-    One ordered, limited scan per status, merged: each walks the (status, next_due_at) index
-    and stops after a page, instead of sorting every open case on each request."""
-    where, statuses = _where(role, query), _statuses(query)
-    window = query.offset + query.limit
-    if statuses is None:
-        parts = [select(Case.id, Case.next_due_at, Case.priority).where(*where)]
-    else:
-        parts = [
-            select(Case.id, Case.next_due_at, Case.priority).where(*where, col(Case.status) == status)
-            for status in statuses
-        ]
-    ordered = [
-        part.order_by(col(Case.next_due_at).asc().nulls_last(), col(Case.priority), col(Case.id))
+
+def page_ids(session: Session, role: Role, query: CaseQuery) -> list[int]:
+    """The ids of one page of the queue. Most urgent first: by the earliest running SLA due time
+    (so breached cases lead, most overdue first), then priority; cases without a running clock last.
+
+    One ordered, limited scan per status, merged: each walks a (status, [filter,] next_due_at)
+    index and stops after a page, instead of sorting every open case on each request."""
+    where, window = _where(role, query, _dialect(session)), query.offset + query.limit
+    parts = [
+        select(Case.id, Case.next_due_at, Case.priority)
+        .where(*where, col(Case.status) == status)
+        .order_by(col(Case.next_due_at).asc().nulls_last(), col(Case.priority), col(Case.id))
         .limit(window)
         .subquery()
-        for part in parts
+        for status in _statuses(query)
     ]
-    merged = union_all(*(select(o.c.id, o.c.next_due_at, o.c.priority) for o in ordered)).subquery()
-    ids = list(
+    merged = union_all(*(select(o.c.id, o.c.next_due_at, o.c.priority) for o in parts)).subquery()
+    return list(
         session.exec(
             select(merged.c.id)
             .order_by(merged.c.next_due_at.asc().nulls_last(), merged.c.priority, merged.c.id)
@@ -147,23 +165,57 @@ def list_for(session: Session, role: Role, query: CaseQuery) -> list[dict[str, A
             .limit(query.limit)
         ).all()
     )
+
+
+def cases_for(session: Session, role: Role, query: CaseQuery) -> list[Case]:
+    """One page of the queue as the cases themselves, in the queue's order (`page_ids`)."""
+    ids = page_ids(session, role, query)
     found = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids))).all()}
-    return summaries(session, [found[i] for i in ids if i in found])
+    return [found[i] for i in ids if i in found]
+
+
+def list_for(session: Session, role: Role, query: CaseQuery) -> list[dict[str, Any]]:
+    return summaries(session, cases_for(session, role, query))
+
+
+COUNT_CAP = 10_000
+
+
+def _estimate(session: Session, query: Select[Any]) -> int:
+    """PostgreSQL's own estimate of how many rows the query returns, from its statistics."""
+    bind = session.get_bind()
+    sql = str(query.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True}))
+    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql).scalar_one()
+    return int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
 
 
 def counts(session: Session, role: Role) -> dict[str, int]:
-    rows = session.exec(
-        select(Case.queue, func.count(col(Case.id)))
-        .where(visible(role), col(Case.status).in_([s.value for s in OPEN_STATUSES]))
-        .group_by(col(Case.queue))
-    ).all()
-    found = dict(rows)
-    return {q: found.get(q, 0) for q in sorted(QUEUES_BY_ROLE[role] | set(found))}
+    """Open cases per queue the role sees. Counted exactly up to COUNT_CAP per queue (a short
+    index walk); beyond that PostgreSQL's estimate stands in, so a header never counts a
+    million rows."""
+    found: dict[str, int] = {}
+    postgres = _dialect(session) == "postgresql"
+    for name in sorted(ALL_QUEUES if sees_risky(role) else QUEUES_BY_ROLE[role]):
+        open_in_queue = select(Case.id).where(
+            visible(role),
+            col(Case.status).in_([s.value for s in OPEN_STATUSES]),
+            col(Case.queue) == name,
+        )
+        capped = session.exec(
+            select(func.count()).select_from(open_in_queue.limit(COUNT_CAP).subquery())
+        ).one()
+        if capped >= COUNT_CAP:
+            exact = select(func.count()).select_from(open_in_queue.subquery())
+            capped = (
+                max(COUNT_CAP, _estimate(session, open_in_queue)) if postgres else session.exec(exact).one()
+            )
+        if capped or name in QUEUES_BY_ROLE[role]:
+            found[name] = capped
+    return found
 
 
 class CountsCache:
-    """Per-queue counts for the header, reused for a moment: counting a million open cases on
-    every page view is the slowest part of the page, and the numbers move slower than people."""
+    """Per-queue counts for the header, reused for a moment: the numbers move slower than people."""
 
     def __init__(self) -> None:
         self.values: dict[Role, tuple[float, dict[str, int]]] = {}
