@@ -86,10 +86,10 @@ def _search(text: str) -> ColumnElement[bool]:
     author = aliased(Case)
     for term in [t for t in text.split() if t][:8]:
         pattern = _like(term)
-        in_posts = select(col(Post.case_id).label("case_id")).where(
+        in_posts: Select[Any] = select(col(Post.case_id).label("case_id")).where(
             col(Post.text).ilike(pattern, escape="\\"), col(Post.removed).is_(False)
         )
-        by_author = select(col(author.id).label("case_id")).where(
+        by_author: Select[Any] = select(col(author.id).label("case_id")).where(
             col(author.author_handle).ilike(pattern, escape="\\")
         )
         conditions.append(col(Case.id).in_(union_all(in_posts, by_author)))
