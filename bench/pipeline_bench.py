@@ -2,8 +2,8 @@
 Redis server, driven over HTTP on 127.0.0.1 through the signed generic ingest endpoint.
 
 For each stepped rate it reports sustained posts/s, p50/p99 latency from the moment a post is sent
-to the moment its case is visible in the database (and, when the SLA module schedules timers, the
-moment its timers are scheduled), plus CPU and peak RSS of each process. In the same run it
+to the moment its case is visible in the database with its SLA timers scheduled in Redis (for
+queues with an escalation ladder), plus CPU and peak RSS of each process. In the same run it
 measures the physical baseline: COPY of the same rows (every row the pipeline writes for those
 posts: post, case, decision, audit event) into the same database, as posts per second.
 
@@ -11,7 +11,7 @@ posts: post, case, decision, audit event) into the same database, as posts per s
 
 A rate of 0 means "as fast as the client can send". Needs PostgreSQL and Redis servers:
 DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) names the server, a scratch
-database is created and dropped; REDIS_URL defaults to redis://127.0.0.1:6379/14.
+database is created and dropped; REDIS_URL defaults to redis://127.0.0.1:6379/14 (flushed).
 The last line printed is one JSON object of the figures.
 """
 
@@ -31,15 +31,22 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import psutil
 import psycopg
+import redis
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from channels.signed_webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign  # noqa: E402
+from router.sla.ladder import all_timer_keys, job_id  # noqa: E402
+from router.sla.policy import load_sla_config  # noqa: E402
+from workers.queues import SLA  # noqa: E402
 
 SECRET = "bench-secret"
 SOURCE = "bench"
@@ -103,29 +110,55 @@ class Step:
 
 
 class Watcher(threading.Thread):
-    """Polls the database for the posts sent but not yet seen, and stamps when each became
-    visible with its case. (Transactions commit out of id order, so a high-water mark on ids
-    would miss some.)"""
+    """Stamps when each post sent became visible: stored with its case and, when the case's queue
+    has an escalation ladder, with at least one of the case's SLA timers in RQ's scheduled
+    registry. Polls the posts not yet seen (transactions commit out of id order, so a high-water
+    mark on ids would miss some)."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, redis_url: str) -> None:
         super().__init__(daemon=True)
         self.dsn, self.step, self.stop = dsn, None, threading.Event()
+        self.redis = redis.Redis.from_url(redis_url)
+        self.config = load_sla_config(ROOT / "rules" / "sla.yaml")
+        self.scheduled = ScheduledJobRegistry(queue=Queue(SLA, connection=self.redis)).key
+        self.keys = sorted(all_timer_keys(self.config))
+        self.waiting: dict[str, int] = {}  # stored, timers not yet seen: platform id -> case id
 
     def run(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             while not self.stop.is_set():
                 step = self.step
                 if step is not None:
-                    unseen = [k for k in list(step.sent_at) if k not in step.seen_at][:5000]
-                    rows = conn.execute(
-                        "SELECT platform_id FROM posts WHERE channel = %s AND platform_id = ANY(%s) "
-                        "AND case_id IS NOT NULL",
-                        (SOURCE, unseen),
-                    ).fetchall()
-                    now = time.perf_counter()
-                    for (platform_id,) in rows:
-                        step.seen_at[platform_id] = now
+                    self._poll(conn, step)
                 time.sleep(0.005)
+
+    def _poll(self, conn: psycopg.Connection[Any], step: Step) -> None:
+        unseen = [k for k in list(step.sent_at) if k not in step.seen_at and k not in self.waiting][:5000]
+        rows = conn.execute(
+            "SELECT p.platform_id, c.id, c.queue FROM posts p JOIN cases c ON c.id = p.case_id "
+            "WHERE p.channel = %s AND p.platform_id = ANY(%s)",
+            (SOURCE, unseen),
+        ).fetchall()
+        now = time.perf_counter()
+        for platform_id, case_id, queue_name in rows:
+            if self.config.ladder(queue_name):
+                self.waiting[platform_id] = case_id
+            else:
+                step.seen_at[platform_id] = now
+        if not self.waiting:
+            return
+        pending = list(self.waiting.items())[:2000]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for _, case_id in pending:
+                for key in self.keys:
+                    pipe.zscore(self.scheduled, job_id(case_id, key))
+            scores = pipe.execute()
+        now = time.perf_counter()
+        per_case = len(self.keys)
+        for i, (platform_id, _) in enumerate(pending):
+            if any(s is not None for s in scores[i * per_case : (i + 1) * per_case]):
+                step.seen_at[platform_id] = now
+                del self.waiting[platform_id]
 
 
 class Sampler(threading.Thread):
@@ -327,6 +360,7 @@ def main() -> None:
         f"INGEST_SECRET_{SOURCE.upper()}": SECRET,
         "VAR_DIR": str(ROOT / "var" / "bench"),
     }
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # case ids restart at 1: no stale timers
     engage = [sys.executable, "-m", "router.cli"]
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -342,7 +376,7 @@ def main() -> None:
             )
         asyncio.run(_wait_ready(ports))
         watched = {name: psutil.Process(p.pid) for name, p in processes.items()}
-        sampler, watcher = Sampler(watched), Watcher(dsn)
+        sampler, watcher = Sampler(watched), Watcher(dsn, env["REDIS_URL"])
         sampler.start()
         watcher.start()
         rng, n, results = random.Random(42), 0, []
