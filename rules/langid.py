@@ -5,20 +5,43 @@ then converts the selected float16 rows element by element, in software, for eve
 a classification (~60 of ~95 µs for a tweet). Here the whole table is converted once, on first
 use (exact: every float16 is a float32; 57 MB instead of 28 MB, ~0.1 s), so the product runs on the
 float32 rows NumPy would have converted to, in the same order: the scores are the same bits.
-Everything else — encoding, the byte-level DFA walk, the alias columns, argmax — is py3langid's own
-code or a copy of it. tests/rules/test_langid.py compares scores bit for bit.
+
+The byte-level DFA walk (py3langid's `visit_counts`) is the other half: one step per byte through a
+39 MB transition table. The walk is deterministic, so what a word adds (the features met, in order,
+and the state it ends in) depends only on the state it starts in and its bytes: the walk is done
+word by word, and a word met again after the same state is looked up instead of walked (a bounded
+memory; most words of most posts are common ones). The features come out in the same order as
+py3langid's, so the counts, the product and the scores are the same.
+
+Everything else — encoding, the alias columns, argmax — is py3langid's own code or a copy of it.
+tests/rules/test_langid.py compares features and scores bit for bit.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
-from py3langid.langid import RAW_FLOOR, LanguageIdentifier, visit_counts
+from py3langid.langid import RAW_FLOOR, LanguageIdentifier
+
+WORDS_KEPT = 50_000  # (state, word) walks remembered; emptied when full (a few MB)
+_SPACE = 0x20
 
 
 class FastLanguageIdentifier:
-    __slots__ = ("_aliases", "_classes", "_encode", "_floor", "_nextmove", "_out", "_pc", "_ptc", "_rowbase")
+    __slots__ = (
+        "_aliases",
+        "_classes",
+        "_encode",
+        "_floor",
+        "_nextmove",
+        "_out",
+        "_pc",
+        "_ptc",
+        "_rowbase",
+        "_words",
+    )
 
     def __init__(self, identifier: LanguageIdentifier) -> None:
         if identifier.min_confidence is not None or identifier._norm_probs:
@@ -35,16 +58,48 @@ class FastLanguageIdentifier:
         self._out = identifier.tk_output
         self._encode = identifier._encode
         self._floor = np.full(len(self._classes), RAW_FLOOR, dtype=np.float32)
+        self._words: dict[tuple[int, bytes], tuple[tuple[int, ...], int]] = {}
+
+    def visits(self, data: bytes) -> Counter[int] | None:
+        """py3langid's `visit_counts` over the encoded text (same counts, same order), word by word."""
+        nextmove, rowbase, out, words = self._nextmove, self._rowbase, self._out, self._words
+        found: list[int] = []
+        state = 0
+        for number, word in enumerate(data.split(b" ")):
+            if number:  # the space before this word
+                state = nextmove[rowbase[state] + _SPACE]
+                if out[state] >= 0:
+                    found.append(out[state])
+            key = (state, word)
+            known = words.get(key)
+            if known is None:
+                walked = []
+                for letter in word:
+                    state = nextmove[rowbase[state] + letter]
+                    feature = out[state]
+                    if feature >= 0:
+                        walked.append(feature)
+                if len(words) >= WORDS_KEPT:
+                    words.clear()
+                words[key] = (tuple(walked), state)
+                found += walked
+            else:
+                found += known[0]
+                state = known[1]
+        return Counter(found) if found else None
+
+    def forget_words(self) -> None:
+        self._words.clear()
 
     def scores(self, text: str | bytes) -> Any:
         """py3langid's `_decide(text)` for a raw-score identifier (float32 array, one per class)."""
-        visits = visit_counts(self._nextmove, self._rowbase, self._out, self._encode(text))
+        visits = self.visits(self._encode(text))
         if not visits:
             scores = self._floor.copy()
         else:
             idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
             counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
-            scores = np.log1p(counts) @ self._ptc[idx] + self._pc
+            scores = np.log1p(counts) @ self._ptc.take(idx, axis=0) + self._pc
         for i, j in self._aliases:
             scores[i] = max(scores[i], scores[j])
             scores[j] = RAW_FLOOR

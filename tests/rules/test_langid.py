@@ -6,7 +6,7 @@ import csv
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
 
 from rules import nlp
 from tests.conftest import TWCS_SAMPLE
@@ -31,6 +31,8 @@ HANDPICKED = [
     "@AcmeHelp Yep",
     "cafe\u0301 vs caf\u00e9",  # NFC folds the first into the second
     "lone surrogate \ud800 in the text",
+    "  two  spaces, a trailing one ",
+    " ",
 ]
 
 
@@ -39,8 +41,28 @@ def twcs_texts() -> list[str]:
         return [row["text"] for row in csv.DictReader(handle)]
 
 
-def same(text: str) -> bool:
-    return bool(REFERENCE._decide(text).tobytes() == FAST.scores(text).tobytes())
+def features(text: str | bytes, fresh: bool) -> list[tuple[int, int]] | None:
+    """(feature, count) in py3langid's order; `fresh`: walk every word (no remembered words)."""
+    data = REFERENCE._encode(text)
+    if fresh:
+        FAST.forget_words()
+    found = FAST.visits(data)
+    return None if found is None else list(found.items())
+
+
+def reference_features(text: str | bytes) -> list[tuple[int, int]] | None:
+    found = visit_counts(
+        REFERENCE.tk_nextmove, REFERENCE._rowbase, REFERENCE.tk_output, REFERENCE._encode(text)
+    )
+    return None if found is None else list(found.items())
+
+
+def same(text: str | bytes) -> bool:
+    return (
+        features(text, fresh=True) == reference_features(text)
+        and features(text, fresh=False) == reference_features(text)  # now from remembered words
+        and REFERENCE._decide(text).tobytes() == FAST.scores(text).tobytes()
+    )
 
 
 def test_scores_are_py3langids_bit_for_bit_on_handpicked_and_sample_texts() -> None:
@@ -57,7 +79,18 @@ def test_languages_are_told_apart() -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=200) | st.binary(max_size=200))
 def test_scores_are_py3langids_bit_for_bit_on_any_text(text: str | bytes) -> None:
-    assert REFERENCE._decide(text).tobytes() == FAST.scores(text).tobytes()
+    assert same(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from(["the", "order", "la", "commande", "é", "😡", "", "@acme", "LATE", "x"]), max_size=30
+    )
+)
+def test_remembered_words_give_the_same_features_whatever_came_before(words: list[str]) -> None:
+    text = " ".join(words)
+    assert features(text, fresh=False) == reference_features(text)
 
 
 def test_detection_is_remembered_per_text(monkeypatch) -> None:
