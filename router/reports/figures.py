@@ -42,10 +42,20 @@ def posts_sql(scope: Scope, columns: str, group: str) -> str:
     posts = (
         f"SELECT p.id, p.case_id, p.direction, p.created_at FROM posts p WHERE p.case_id IS NOT NULL{period}"
     )
-    join = "JOIN pp ON pp.case_id = c.id"
-    inside = f"SELECT {columns} {scope.from_cases(join=join)}"
-    elsewhere = f"NOT EXISTS (SELECT 1 FROM {scope.table} r WHERE r.id = c.id)"
-    outside = f"SELECT {columns} {scope.on(None).from_cases(period_column=None, join=join, where=elsewhere)}"
+    inside = f"SELECT {columns} {scope.from_cases(join='JOIN pp ON pp.case_id = c.id')}"
+    elsewhere = (
+        f"SELECT pp.* FROM pp WHERE NOT EXISTS (SELECT 1 FROM {scope.table} r WHERE r.id = pp.case_id)"
+    )
+    if scope.dialect.is_pg:
+        # Without statistics on pp the planner expects most posts here and hashes all cases;
+        # they are a few (cases begun before the period): look each one up by id.
+        cases = (
+            f"({elsewhere} OFFSET 0) pp "
+            "CROSS JOIN LATERAL (SELECT * FROM cases x WHERE x.id = pp.case_id OFFSET 0) c"
+        )
+    else:
+        cases = f"({elsewhere}) pp JOIN cases c ON c.id = pp.case_id"
+    outside = f"SELECT {columns} {scope.on(None).from_cases(period_column=None, cases=cases)}"
     return (
         f"WITH pp AS MATERIALIZED ({posts}) "
         f"SELECT {group}, COUNT(*) FROM ({inside} UNION ALL {outside}) x GROUP BY {group}"
@@ -99,20 +109,26 @@ def case_times(conn: Connection, scope: Scope) -> dict[str, Figures]:
 
 def turns_sql(scope: Scope) -> str:
     """One row per customer post that reopened the conversation after our reply: its case, the
-    post, when it came and when we next replied (NULL while we still owe the answer). With a
-    report table, only its cases' posts are read (a case's turns depend on its posts alone)."""
+    post, when it came and when we next replied (NULL while we still owe the answer).
+
+    One window over each case's posts, newest first: LEAD is the post before (in time), and
+    the running MIN of our replies' times is our first reply at or after it (the post itself
+    adds nothing, being the customer's)."""
     d = scope.dialect
     since = " AND p.created_at >= :p_start" if scope.flt.start else ""
-    within = f" AND p.case_id IN (SELECT r.id FROM {scope.table} r)" if scope.table else ""
-    window = "PARTITION BY p.case_id ORDER BY p.created_at, p.id"
+    # a case's turns depend on its posts alone: with filters, read only the report's cases' posts
+    within = (
+        f" AND p.case_id IN (SELECT r.id FROM {scope.table} r)" if scope.table and scope.flt.where else ""
+    )
+    window = "PARTITION BY p.case_id ORDER BY p.created_at DESC, p.id DESC"
     return (
         "SELECT t.case_id, t.post_id, t.at, t.next_reply_at FROM ("
         f"SELECT p.case_id, p.id AS post_id, p.direction, {d.epoch('p.created_at')} AS at, "
-        f"LAG(p.direction) OVER ({window}) AS prev_direction, "
+        "LEAD(p.direction) OVER w AS prev_direction, "
         f"MIN(CASE WHEN p.direction = 'outbound' THEN {d.epoch('p.created_at')} END) OVER ("
-        f"{window} ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_reply_at "
+        "w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS next_reply_at "
         f"FROM posts p WHERE p.removed = {'FALSE' if d.is_pg else '0'} "
-        f"AND p.case_id IS NOT NULL{since}{within}"
+        f"AND p.case_id IS NOT NULL{since}{within} WINDOW w AS ({window})"
         ") t WHERE t.direction = 'inbound' AND t.prev_direction = 'outbound'"
     )
 

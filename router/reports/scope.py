@@ -90,10 +90,16 @@ class Scope:
         return [f"{prefix}{i}" for i in range(len(self.group_exprs))]
 
     def from_cases(
-        self, *, period_column: str | None = "c.first_inbound_at", join: str = "", where: str = ""
+        self,
+        *,
+        period_column: str | None = "c.first_inbound_at",
+        join: str = "",
+        where: str = "",
+        cases: str = "cases c",
     ) -> str:
         """A case counts once, unless grouped by tag (then once per tag; with a tag filter, once
-        per matching tag)."""
+        per matching tag). `cases` may replace the cases table with a FROM item that yields it
+        as `c`."""
         joins = (self.dialect.tag_join("c") if self.has_tags else "") + " " + join
         clauses = [where] if where else []
         for i, name in enumerate(sorted(self.flt.where)):
@@ -110,7 +116,7 @@ class Scope:
             clauses.append(f"{period_column} >= :p_start")
         if period_column and self.flt.end:
             clauses.append(f"{period_column} < :p_end")
-        return f"FROM cases c {joins} WHERE " + " AND ".join(clauses)
+        return f"FROM {cases} {joins} WHERE " + " AND ".join(clauses)
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"p_start": self.flt.start, "p_end": self.flt.end, "as_of": self.flt.as_of}

@@ -43,7 +43,8 @@ def _breached(done: str, due: str) -> str:
 def cause_sql(scope: Scope, *, cases: str | None = None) -> tuple[str, str]:
     """(a LEFT JOIN of per-case event facts as `ev`, the CASE expression naming the cause).
     The facts are read for the cases of `cases` (a table or CTE name; default: the scope's
-    period of the cases table)."""
+    period of the cases table); on PostgreSQL, with `cases`, through the (case_id, action, at)
+    index case by case, as history grows without bound."""
     dialect_true = scope.dialect.true()
     period = "".join(
         clause
@@ -53,13 +54,13 @@ def cause_sql(scope: Scope, *, cases: str | None = None) -> tuple[str, str]:
         )
         if on
     )
-    joined = f"{cases} x ON x.id = e.case_id" if cases else f"cases x ON x.id = e.case_id{period}"
     handoff = events.sql_list(events.HANDOFF)
     claim, release = events.sql_list(events.CLAIM), events.sql_list(events.RELEASE)
     asked, done = events.sql_list(events.APPROVAL_REQUESTED), events.sql_list(events.APPROVAL_DONE)
-    by_due = "e.at <= x.first_response_due_at"
-    facts = (
-        "LEFT JOIN (SELECT e.case_id, "
+    lateral = bool(cases) and scope.dialect.is_pg
+    by_due = f"e.at <= {'c' if lateral else 'x'}.first_response_due_at"
+    columns = (
+        "SELECT e.case_id, "
         f"SUM(CASE WHEN e.action IN {claim} OR e.action IN {release} THEN 1 ELSE 0 END) AS claim_events, "
         f"SUM(CASE WHEN e.action IN {asked} OR e.action IN {done} THEN 1 ELSE 0 END) AS approval_events, "
         f"MAX(CASE WHEN e.action IN {claim} AND {by_due} THEN e.at END) AS last_claim, "
@@ -67,11 +68,22 @@ def cause_sql(scope: Scope, *, cases: str | None = None) -> tuple[str, str]:
         f"SUM(CASE WHEN e.action IN {asked} AND {by_due} THEN 1 ELSE 0 END) AS asked, "
         f"SUM(CASE WHEN e.action IN {done} AND {by_due} THEN 1 ELSE 0 END) AS answered, "
         f"SUM(CASE WHEN e.action IN {handoff} THEN 1 ELSE 0 END) AS handoffs "
-        f"FROM audit_events e JOIN {joined} "
-        f"WHERE e.action IN {events.sql_list(events.CLAIM + events.RELEASE + events.HANDOFF)} "
-        f"OR e.action IN {events.sql_list(events.APPROVAL_REQUESTED + events.APPROVAL_DONE)} "
-        "GROUP BY e.case_id) ev ON ev.case_id = c.id"
     )
+    actions = (
+        f"(e.action IN {events.sql_list(events.CLAIM + events.RELEASE + events.HANDOFF)} "
+        f"OR e.action IN {events.sql_list(events.APPROVAL_REQUESTED + events.APPROVAL_DONE)})"
+    )
+    if lateral:
+        facts = (
+            f"LEFT JOIN LATERAL ({columns}FROM audit_events e WHERE e.case_id = c.id AND {actions} "
+            "GROUP BY e.case_id) ev ON TRUE"
+        )
+    else:
+        joined = f"{cases} x ON x.id = e.case_id" if cases else f"cases x ON x.id = e.case_id{period}"
+        facts = (
+            f"LEFT JOIN ({columns}FROM audit_events e JOIN {joined} WHERE {actions} "
+            "GROUP BY e.case_id) ev ON ev.case_id = c.id"
+        )
     assigned = (
         "(CASE WHEN COALESCE(ev.claim_events, 0) > 0 THEN "
         "(CASE WHEN ev.last_claim IS NOT NULL"

@@ -78,21 +78,23 @@ def backlog(conn: Connection, scope: Scope, start: datetime, end: datetime) -> l
     for kind, column in (("resolved", "c.resolved_at"), ("answered", "c.first_response_at")):
         inside = f"{column} >= :b_start AND {column} < :b_end"
         parts.append(
-            f"SELECT '{kind}' AS kind, {d.day(column)} AS day "
-            f"{unscoped.from_cases(period_column=None, where=inside)}"
+            f"SELECT '{kind}' AS kind, {d.day(column)} AS day, COUNT(*) AS n "
+            f"{unscoped.from_cases(period_column=None, where=inside)} GROUP BY {d.day(column)}"
         )
         for suffix, where in (("_never", f"{column} IS NULL"), ("_after", f"{column} >= :b_end")):
             parts.append(
-                f"SELECT '{kind}{suffix}' AS kind, NULL AS day "
+                f"SELECT '{kind}{suffix}' AS kind, NULL AS day, COUNT(*) AS n "
                 + unscoped.from_cases(period_column=None, where=where)
             )
     if scope.flt.end:  # cases past the period's end are not in the report's table
         parts.append(
-            "SELECT 'arrived_after' AS kind, NULL AS day "
+            "SELECT 'arrived_after' AS kind, NULL AS day, COUNT(*) AS n "
             + unscoped.from_cases(period_column=None, where="c.first_inbound_at >= :b_end")
         )
-    parts.append(f"SELECT 'arrived' AS kind, c.day AS day {scope.regroup().from_cases()}")
-    sql = f"SELECT kind, day, COUNT(*) FROM ({' UNION ALL '.join(parts)}) x GROUP BY kind, day"
+    parts.append(
+        f"SELECT 'arrived' AS kind, c.day AS day, COUNT(*) AS n {scope.regroup().from_cases()} GROUP BY c.day"
+    )
+    sql = " UNION ALL ".join(parts)
     per_day: dict[tuple[str, str | None], int] = {
         (kind, day): int(n) for kind, day, n in fetch(conn, sql, scope, window, binds)
     }
