@@ -23,8 +23,12 @@ check: $(STAMP)  ## lint, format and types
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy router channels rules workers
 
-bench: $(STAMP)  ## benchmarks print figures and end with one JSON line each
+bench: $(STAMP)  ## every benchmark at a small size; README's "Benchmarks" has the full sizes
 	$(BIN)/python bench/rules_bench.py
+	$(BIN)/python bench/pipeline_bench.py --rates 500,0 --seconds 5
+	$(BIN)/python bench/queue_bench.py --cases 20000
+	$(BIN)/python bench/timers_bench.py --cases 700
+	$(BIN)/python bench/report_bench.py --cases 20000
 
 clean:
 	rm -rf var .pytest_cache
