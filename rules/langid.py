@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 from py3langid.langid import RAW_FLOOR, LanguageIdentifier
 
-WORDS_KEPT = 50_000  # (state, word) walks remembered; emptied when full (a few MB)
-_SPACE = 0x20
+WORDS_KEPT = 50_000  # (state, word) walks remembered; emptied when full (~10 MB)
 
 
 class FastLanguageIdentifier:
@@ -66,15 +65,12 @@ class FastLanguageIdentifier:
         found: list[int] = []
         state = 0
         for number, word in enumerate(data.split(b" ")):
-            if number:  # the space before this word
-                state = nextmove[rowbase[state] + _SPACE]
-                if out[state] >= 0:
-                    found.append(out[state])
-            key = (state, word)
+            # every word but the first is walked with the space before it: key (~state, word)
+            key = (~state if number else state, word)
             known = words.get(key)
             if known is None:
                 walked = []
-                for letter in word:
+                for letter in b" " + word if number else word:
                     state = nextmove[rowbase[state] + letter]
                     feature = out[state]
                     if feature >= 0:
