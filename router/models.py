@@ -6,7 +6,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -15,6 +26,7 @@ from router.timeutil import UTCDateTime, utcnow
 JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER keys
+_LIVE = text("merged_into_id IS NULL AND first_inbound_at IS NOT NULL")  # the cases reports cover
 
 
 def _gin(name: str, column: str, ops: str) -> Index:
@@ -46,7 +58,8 @@ class Post(SQLModel, table=True):
         Index("ix_posts_channel_in_reply_to", "channel", "in_reply_to"),
         Index("ix_posts_case_id_created_at", "case_id", "created_at"),
         Index("ix_posts_author_handle", "channel", "author_handle"),
-        Index("ix_posts_created_at", "created_at"),  # reports: arrivals per period
+        # reports: the period's posts and each case's turns from the index alone (0005_report_speed)
+        Index("ix_posts_report_period", "created_at", "case_id", "direction", "removed", "id"),
         _gin("ix_posts_text_trgm", "text", "gin_trgm_ops"),  # queue search: ILIKE '%word%'
     )
 
@@ -79,6 +92,9 @@ class Case(SQLModel, table=True):
         Index("ix_cases_author", "channel", "author_handle", "created_at"),
         Index("ix_cases_status_next_due", "status", "next_due_at"),
         Index("ix_cases_report_period", "first_inbound_at"),  # reports: cases per period
+        # reports' backlog: open and recently resolved/answered live cases (0005_report_speed)
+        Index("ix_cases_report_resolved", "resolved_at", postgresql_where=_LIVE, sqlite_where=_LIVE),
+        Index("ix_cases_report_answered", "first_response_at", postgresql_where=_LIVE, sqlite_where=_LIVE),
         # the queue's filters: one ordered walk each, most urgent first (router/web/casequery.py)
         Index("ix_cases_status_queue_due", "status", "queue", "next_due_at"),
         Index("ix_cases_status_channel_due", "status", "channel", "next_due_at"),
