@@ -168,7 +168,19 @@ def _routed(facts: PostFacts, ruleset: RuleSet) -> Decision:
         approval = approval or then.approval
         if then.stop:
             break  # the rules after it are not applied (explain names them as skipped)
-    return _decision(ruleset, queue, priority, sla, tags, risk, page, approval, matched, tuple(hits))
+    defaults = ruleset.defaults
+    return Decision(  # positional, in field order: the routing path builds one per post
+        queue or defaults.queue,
+        priority or defaults.priority,
+        sla or defaults.sla,
+        ruleset.version,
+        tuple(tags),
+        page,
+        approval,
+        min(max(risk, RISK_MIN), RISK_MAX),
+        tuple(matched),
+        tuple(hits),
+    )
 
 
 def _explained(facts: PostFacts, ruleset: RuleSet) -> Decision:

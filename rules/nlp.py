@@ -4,8 +4,8 @@ both are loaded on first use only, so rule sets that do not ask for them never p
 Sentiment is vaderSentiment's compound score computed by rules/vader.py (same number, a fraction
 of the time; tests/rules/test_vader.py holds them equal). Language is py3langid's answer computed
 by rules/langid.py (same scores, about a third of the time; tests/rules/test_langid.py), and
-remembered for the last few thousand texts: the same text (a retweet, a copy-paste, a replay, a
-post re-routed when its thread changes) is detected once."""
+remembered, like sentiment, for the last few thousand texts: the same text (a retweet, a copy-paste,
+a replay, a post re-routed when its thread changes) is scored and detected once."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def _langid() -> Any:
         return FastLanguageIdentifier(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False))
 
 
+@lru_cache(maxsize=4096)
 def sentiment(text: str) -> float:
     """VADER compound score: -1 (very negative) .. +1 (very positive)."""
     return float(_vader().compound(text))

@@ -110,3 +110,20 @@ def test_generated_corpus_scores_the_same() -> None:
 def test_the_engine_uses_it() -> None:
     text = "The app is BROKEN again?? furious 😭"
     assert nlp.sentiment(text) == REFERENCE.polarity_scores(text)["compound"]
+
+
+def test_sentiment_is_remembered_per_text(monkeypatch) -> None:
+    calls: list[str] = []
+
+    class Counting:
+        def compound(self, text: str) -> float:
+            calls.append(text)
+            return FAST.compound(text)
+
+    monkeypatch.setattr(nlp, "_vader", lambda: Counting())
+    nlp.sentiment.cache_clear()
+    text = "This is awful, worst service ever"
+    assert [nlp.sentiment(text) for _ in range(3)] == [REFERENCE.polarity_scores(text)["compound"]] * 3
+    assert nlp.sentiment("Love it, thanks!") > 0
+    assert calls == [text, "Love it, thanks!"]
+    nlp.sentiment.cache_clear()
