@@ -5,7 +5,14 @@ postgresql://postgres@127.0.0.1:5432/postgres), migrates it, loads the cases, th
 audit events and their stored business times with COPY, runs the report a few times and drops the
 database. Prints the figures and ends with one JSON line. Target: under 2 s.
 
-    .venv/bin/python bench/report_bench.py [--cases 1000000] [--days 365] [--runs 3]
+    .venv/bin/python bench/report_bench.py [--cases 1000000] [--days 365] [--runs 3] [--sections]
+        [--baseline] [--keep | --url URL]
+
+--sections prints the seconds each part of the report took (build_report's timings: the
+report's table of cases, business refresh, counts, posts, percentiles, next response, trend,
+backlog, …); --baseline also times the former query form (tests/reports/legacy, the same figures)
+in the same run, alternating with the current one; --url reuses a database kept with --keep.
+The machine is shared: every timed line carries the load average.
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ import argparse
 import json
 import os
 import random
+import statistics
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -220,36 +229,96 @@ def load(url: str, n: int, days: int) -> dict[str, int]:
     return counts
 
 
+def _load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _legacy() -> Callable[[Any, ReportFilter], dict[str, Any]]:
+    """The former query form, frozen in the tests as an oracle (same figures, other SQL)."""
+    from tests.reports.legacy.report import build_report as legacy_report
+    from tests.reports.legacy.scope import ReportFilter as LegacyFilter
+
+    def run(engine: Any, flt: ReportFilter) -> dict[str, Any]:
+        return legacy_report(
+            engine, LegacyFilter(start=flt.start, end=flt.end, group_by=flt.group_by, as_of=flt.as_of)
+        )
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=365, help="the cases arrive over this many days")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sections", action="store_true", help="print the seconds per part of the report")
+    parser.add_argument("--baseline", action="store_true", help="also time the former query form")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (prints its URL)")
+    parser.add_argument("--url", help="use this database, loaded and kept by an earlier --keep run")
     args = parser.parse_args()
     admin, url = _urls()
+    if args.url:
+        url = args.url
     name = make_url(url).database
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    if not args.url:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     engine = db.make_engine(url)
     try:
         db.upgrade(engine)
-        started = time.perf_counter()
-        counts = load(url, args.cases, args.days)
-        load_s = time.perf_counter() - started
-        print(f"loaded {counts} in {load_s:.1f} s", flush=True)
-        flt = ReportFilter(start=END - timedelta(days=30), end=END, group_by=("queue", "channel"), as_of=END)
-        timings, report = [], {}
-        for _ in range(args.runs):
+        if args.url:
+            counts = _counts(url)
+            print(f"reusing {counts}", flush=True)
+        else:
             started = time.perf_counter()
-            report = build_report(engine, flt)
+            counts = load(url, args.cases, args.days)
+            load_s = time.perf_counter() - started
+            print(f"loaded {counts} in {load_s:.1f} s", flush=True)
+        flt = ReportFilter(start=END - timedelta(days=30), end=END, group_by=("queue", "channel"), as_of=END)
+        legacy = _legacy() if args.baseline else None
+        timings: list[float] = []
+        baseline: list[float] = []
+        sections: list[dict[str, float]] = []
+        loads: list[str] = []
+        report: dict[str, Any] = {}
+        for run in range(args.runs):
+            if legacy is not None:
+                started = time.perf_counter()
+                old = legacy(engine, flt)
+                baseline.append(time.perf_counter() - started)
+                print(
+                    f"run {run + 1} former queries: {baseline[-1]:.2f} s  (load {_load_average()})",
+                    flush=True,
+                )
+            parts: dict[str, float] = {}
+            started = time.perf_counter()
+            report = build_report(engine, flt, timings=parts)
             timings.append(time.perf_counter() - started)
+            sections.append(parts)
+            loads.append(_load_average())
+            print(f"run {run + 1} report: {timings[-1]:.2f} s  (load {loads[-1]})", flush=True)
+            if args.sections:
+                print(
+                    "    "
+                    + "  ".join(f"{k} {v:.3f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
+                )
+            if legacy is not None and old != report:
+                print("    WARNING: the former queries gave other figures", flush=True)
         in_period = report["totals"]["cases"]
-        best, first = min(timings), timings[0]
+        best, first, median = min(timings), timings[0], statistics.median(timings)
         print(
             f"30-day report grouped by queue, channel: {in_period} cases in the period, "
-            f"{len(report['groups'])} groups; runs: {', '.join(f'{t:.2f} s' for t in timings)}"
+            f"{len(report['groups'])} groups; runs: {', '.join(f'{t:.2f} s' for t in timings)}; "
+            f"min {best:.2f} s, median {median:.2f} s"
+            + (
+                f"; former queries min {min(baseline):.2f} s, median {statistics.median(baseline):.2f} s"
+                if baseline
+                else ""
+            )
         )
+        fastest = sections[timings.index(best)]
+        if args.sections:
+            print("fastest run by section (s): " + ", ".join(f"{k} {v:.3f}" for k, v in fastest.items()))
         print(
             json.dumps(
                 {
@@ -260,6 +329,12 @@ def main() -> None:
                     "groups": len(report["groups"]),
                     "first_run_s": round(first, 3),
                     "best_s": round(best, 3),
+                    "median_s": round(median, 3),
+                    "runs_s": [round(t, 3) for t in timings],
+                    "baseline_best_s": round(min(baseline), 3) if baseline else None,
+                    "baseline_median_s": round(statistics.median(baseline), 3) if baseline else None,
+                    "sections_best_run_s": {k: round(v, 3) for k, v in fastest.items()},
+                    "load_average": loads,
                     "target_s": 2.0,
                     "ok": best < 2.0,
                 }
@@ -267,11 +342,19 @@ def main() -> None:
         )
     finally:
         engine.dispose()
-        if args.keep:
+        if args.keep or args.url:
             print(f"kept {url}")
         else:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return {
+            table: int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+            for table in ("cases", "posts", "audit_events")
+        }
 
 
 if __name__ == "__main__":

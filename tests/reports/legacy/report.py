@@ -1,5 +1,6 @@
 """The SLA report as it was before the report-speed work (commit b15a8b8), kept as an oracle:
-the new build_report must give the same figures. Business times are not refreshed here.
+the new build_report must give the same figures. Its business-time refresh is the former one too
+(a separate transaction before the report).
 
 Each figure is one aggregate SQL query over the scope (see scope.py); Python only merges the
 per-group rows and formats them. Percentiles are nearest-rank (see percentiles.py)."""
@@ -11,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from router.reports.business import BATCH, BusinessClock, _fingerprint, _measure, current_clock
 from rules.outcome import Priority
 from tests.reports.legacy import figures, timeline
 from tests.reports.legacy.percentiles import EMPTY, TOTAL, Distribution, GroupKey
-from tests.reports.legacy.query import dialect_of
+from tests.reports.legacy.query import as_utc, dialect_of, fetch
 from tests.reports.legacy.scope import ReportFilter, Scope
 from tests.reports.legacy.sla import breached_cases, case_figures
 
@@ -25,6 +27,7 @@ TIME_FIGURES = ("first_response_s", "next_response_s", "resolution_s")
 
 
 def build_report(engine: Engine, flt: ReportFilter) -> dict[str, Any]:
+    refresh(engine, flt)
     with engine.connect() as conn:
         scope = Scope(dialect_of(conn), flt)
         if scope.dialect.is_pg:  # the ranking sorts stay in memory; SET LOCAL ends with this read
@@ -53,6 +56,34 @@ def build_report(engine: Engine, flt: ReportFilter) -> dict[str, Any]:
         for group in groups:
             group.pop("histogram", None)
     return out
+
+
+def refresh(engine: Engine, flt: ReportFilter, clock: BusinessClock | None = None) -> int:
+    """Measure the scope's stale cases; returns how many were measured."""
+    clock = clock or current_clock()
+    if clock is None:
+        return 0
+    done = 0
+    names = sorted(clock.fingerprints)
+    expected = "".join(f"WHEN c.sla_policy = :pn{i} THEN :pf{i} " for i in range(len(names)))
+    expected = f"(CASE {expected}ELSE '' END)" if names else "''"
+    values = {f"pn{i}": name for i, name in enumerate(names)}
+    values |= {f"pf{i}": _fingerprint(clock, name) for i, name in enumerate(names)}
+    with engine.begin() as conn:
+        scope = Scope(dialect_of(conn), ReportFilter(start=flt.start, end=flt.end, as_of=flt.as_of))
+        stale_where = f"(r.case_id IS NULL OR r.case_updated_at <> c.updated_at OR r.calendar <> {expected})"
+        rows = fetch(
+            conn,
+            "SELECT c.id, c.sla_policy, c.updated_at "
+            + scope.from_cases(join="LEFT JOIN report_case_times r ON r.case_id = c.id", where=stale_where),
+            scope,
+            values,
+        )
+        stale = [(int(cid), policy, as_utc(updated)) for cid, policy, updated in rows]
+        for i in range(0, len(stale), BATCH):
+            _measure(conn, scope, clock, stale[i : i + BATCH])
+            done += len(stale[i : i + BATCH])
+    return done
 
 
 def _groups(conn: Connection, scope: Scope) -> tuple[list[dict[str, Any]], dict[str, Any]]:
