@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 RETENTION_EVERY_SECONDS = 3600
 
 
+MOVE_EVERY_SECONDS = 0.2  # SLA timers run at most this late (plus the queue)
 RESCUE_EVERY_SECONDS = 2.0
 
 
@@ -36,16 +37,26 @@ def sweep() -> dict[str, int]:
 
 
 def start_sweep_ticker(stop: threading.Event) -> threading.Thread:
-    """Every worker process ticks; the unique job id makes N tickers one sweep."""
+    """Every worker process ticks: it moves due SLA timers several times a second, rescues overdue
+    paging jobs every two seconds, and asks for the sweep; the unique job id makes N tickers one
+    sweep."""
 
     def tick() -> None:
-        since_sweep = 0.0
-        while not stop.wait(RESCUE_EVERY_SECONDS):
-            try:  # a scheduler lock left by a killed worker must not make timers late
-                timers.rescue_overdue()
-            except Exception:  # the ticker is a loop boundary: log and keep ticking
-                log.exception("rescuing overdue timers failed")
-            since_sweep += RESCUE_EVERY_SECONDS
+        since_rescue = since_sweep = 0.0
+        failing = False
+        while not stop.wait(MOVE_EVERY_SECONDS):
+            since_rescue += MOVE_EVERY_SECONDS
+            since_sweep += MOVE_EVERY_SECONDS
+            try:  # the ticker is a loop boundary: log (once per outage) and keep ticking
+                timers.enqueue_due()
+                if since_rescue >= RESCUE_EVERY_SECONDS:
+                    since_rescue = 0.0
+                    timers.rescue_overdue()  # a scheduler lock left by a killed worker
+                failing = False
+            except Exception:
+                if not failing:
+                    log.exception("moving due timers failed")
+                failing = True
             if since_sweep >= SWEEP_INTERVAL.total_seconds():
                 since_sweep = 0.0
                 enqueue_once(DEFAULT, "maintenance-sweep", sweep)

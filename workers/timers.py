@@ -21,10 +21,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import redis
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from rq.utils import as_text
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -81,9 +84,8 @@ def sync_cases(case_ids: Sequence[int]) -> int:
     with Session(engine, expire_on_commit=False) as session:
         cases = session.exec(select(Case).where(col(Case.id).in_(list(case_ids)))).all()
         fired = _fired(session, [c.id for c in cases if c.id is not None])
-    scheduled = 0
+    scheduled = len(schedule_many(cases, config, connection=connection, fired=fired))
     for case in cases:
-        scheduled += len(schedule(case, config, connection=connection, fired=fired))
         incidents.consider(case, config, connection=connection, engine=engine)
     found = {c.id for c in cases}
     for missing in set(case_ids) - found:  # deleted (erased) cases keep no timers
@@ -99,26 +101,47 @@ def schedule(
     fired: set[tuple[int, str, str]] | None = None,
 ) -> list[Timer]:
     """Schedule every timer the case has now that has not fired; cancel the rest by id."""
-    assert case.id is not None
+    return schedule_many([case], config, connection=connection, fired=fired)
+
+
+def schedule_many(
+    cases: Sequence[Case],
+    config: SlaConfig,
+    *,
+    connection: redis.Redis,
+    fired: set[tuple[int, str, str]] | None = None,
+) -> list[Timer]:
+    """`schedule` for many cases in two round trips: one to find stale jobs, one to write."""
     fired = fired or set()
-    timers = [t for t in timers_for(case, config) if (case.id, t.key, t.due_at.isoformat()) not in fired]
-    wanted = {t.job_id for t in timers}
-    stale = [job_id(case.id, key) for key in all_timer_keys(config) if job_id(case.id, key) not in wanted]
+    keys = all_timer_keys(config)
+    timers: list[Timer] = []
+    stale: list[str] = []
+    for case in cases:
+        assert case.id is not None
+        owed = [t for t in timers_for(case, config) if (case.id, t.key, t.due_at.isoformat()) not in fired]
+        wanted = {t.key for t in owed}
+        stale.extend(job_id(case.id, key) for key in sorted(keys - wanted))
+        timers.extend(owed)
     _delete(stale, connection)
     q = queue(SLA, connection)
+    scheduled_key = q.scheduled_job_registry.key
     pipe = connection.pipeline()
     for timer in timers:
+        # Two small arguments keep the job hash under Redis's listpack limit (64-byte values):
+        # a third of the memory. The due time is recomputed when the job runs.
         q.enqueue_at(
             timer.fire_at,
             fire,
-            case.id,
+            timer.case_id,
             timer.key,
-            timer.due_at.isoformat(),
             job_id=timer.job_id,
             result_ttl=600,
             failure_ttl=JOB_TTL,
             pipeline=pipe,
         )
+        # RQ scores whole seconds (its scheduler would deliver up to a second early); the exact
+        # moment lets `enqueue_due` move the job when it is due.
+        pipe.zadd(scheduled_key, {timer.job_id: timer.fire_at.timestamp()})
     pipe.set(MARKER, "1")
     pipe.execute()
     return timers
@@ -129,7 +152,14 @@ def cancel(case_id: int, config: SlaConfig, *, connection: redis.Redis) -> None:
 
 
 def _delete(ids: list[str], connection: redis.Redis) -> None:
-    for job in Job.fetch_many(ids, connection=connection):
+    """Delete these jobs unless they are running or done; one round trip when none exist."""
+    if not ids:
+        return
+    pipe = connection.pipeline(transaction=False)
+    for id_ in ids:
+        pipe.hget(Job.key_for(id_), "status")
+    present = [id_ for id_, status in zip(ids, pipe.execute(), strict=True) if status is not None]
+    for job in Job.fetch_many(present, connection=connection):
         if job is not None and job.get_status(refresh=False) not in ("started", "finished"):
             with contextlib.suppress(NoSuchJobError):  # ran and expired in between
                 job.delete(remove_from_queue=True)
@@ -147,8 +177,10 @@ def _fired(session: Session, case_ids: list[int]) -> set[tuple[int, str, str]]:
     return {(cid, d.get("timer", ""), d.get("due_at", "")) for cid, d in rows if cid is not None}
 
 
-def fire(case_id: int, key: str, due_at: str) -> str:
-    """RQ job: run one escalation stage if it is still owed. Returns what happened, for logs."""
+def fire(case_id: int, key: str, due_at: str | None = None) -> str:
+    """RQ job: run one escalation stage if it is still owed. Returns what happened, for logs.
+    `due_at` comes only with jobs scheduled before it was dropped from the arguments: a job for an
+    older due time finds its stage re-timed (in the future: "early") or already fired."""
     from workers import escalation
 
     config, engine = sla_config(), get_engine()
@@ -159,9 +191,9 @@ def fire(case_id: int, key: str, due_at: str) -> str:
         timer = next((t for t in timers_for(case, config) if t.key == key), None)
         if timer is None:
             return "not running"  # answered, resolved, or the stage left the ladder
-        if timer.due_at.isoformat() != due_at:
+        if due_at is not None and timer.due_at.isoformat() != due_at:
             return "re-timed"  # a newer job under the same id carries the new due time
-        if (case_id, key, due_at) in _fired(session, [case_id]):
+        if (case_id, key, timer.due_at.isoformat()) in _fired(session, [case_id]):
             return "already fired"
         now = utcnow()
         if timer.fire_at > now + timedelta(seconds=1):
@@ -192,49 +224,91 @@ def sweep_timers(*, engine: Engine | None = None, connection: redis.Redis | None
         for start in range(0, len(cases), SYNC_CHUNK):
             chunk = cases[start : start + SYNC_CHUNK]
             fired = _fired(session, [c.id for c in chunk if c.id is not None])
-            for case in chunk:
-                owed = [
-                    t for t in timers_for(case, config) if (case.id, t.key, t.due_at.isoformat()) not in fired
-                ]
-                if owed and (full or not _all_alive([t.job_id for t in owed], connection)):
-                    schedule(case, config, connection=connection, fired=fired)
-                    repaired += 1
+            owed = [
+                (
+                    case,
+                    [
+                        t.job_id
+                        for t in timers_for(case, config)
+                        if (case.id, t.key, t.due_at.isoformat()) not in fired
+                    ],
+                )
+                for case in chunk
+            ]
+            alive = set() if full else _alive([i for _, ids in owed for i in ids], connection)
+            lost = [case for case, ids in owed if ids and not alive.issuperset(ids)]
+            schedule_many(lost, config, connection=connection, fired=fired)
+            repaired += len(lost)
     if repaired:
         log.info("sweep: re-scheduled the timers of %d cases (%s pass)", repaired, "full" if full else "near")
     connection.set(MARKER, "1")
     return repaired
 
 
-def _all_alive(ids: list[str], connection: redis.Redis) -> bool:
-    pipe = connection.pipeline()
-    for job in ids:
-        pipe.hget(f"rq:job:{job}", "status")
-    return all(status in _ALIVE for status in pipe.execute())
+def _alive(ids: list[str], connection: redis.Redis) -> set[str]:
+    """The jobs that will still run: waiting in a queue, running, or scheduled and in the
+    scheduled registry (a mover that died between taking a job out and queueing it leaves it
+    "scheduled" in no registry)."""
+    scheduled_key = queue(SLA, connection).scheduled_job_registry.key
+    pipe = connection.pipeline(transaction=False)
+    for id_ in ids:
+        pipe.hget(Job.key_for(id_), "status")
+        pipe.zscore(scheduled_key, id_)
+    replies = pipe.execute()
+    return {
+        id_
+        for id_, status, score in zip(ids, replies[::2], replies[1::2], strict=True)
+        if status in _RUNNABLE or (status == b"scheduled" and score is not None)
+    }
 
 
-_ALIVE = (b"scheduled", b"queued", b"started", b"deferred")
+_RUNNABLE = (b"queued", b"started", b"deferred")
+
+
+def enqueue_due(*, connection: redis.Redis | None = None, limit: int = 1000) -> int:
+    """Move the SLA timer jobs whose exact moment has passed onto the SLA queue. Every worker
+    calls this several times a second: RQ's own scheduler counts whole seconds and would run a
+    stage up to a second early, or late by its one-second tick."""
+    connection = connection or redis_connection()
+    q = queue(SLA, connection)
+    due = cast(
+        "list[bytes]",
+        connection.zrangebyscore(q.scheduled_job_registry.key, 0, time.time(), start=0, num=limit),
+    )
+    return _move(q, [as_text(id_) for id_ in due], connection) if due else 0
 
 
 def rescue_overdue(*, grace: timedelta = RESCUE_GRACE, connection: redis.Redis | None = None) -> int:
     """Enqueue scheduled SLA and paging jobs the RQ scheduler left overdue. After a worker is
     killed its scheduler lock outlives it (about a minute) and a new worker only retries the lock
-    every ten minutes; meanwhile this, run by the periodic sweep, keeps timers within a sweep of
-    their time. ZREM decides who moves a job, so it is not enqueued twice by two rescuers."""
+    every ten minutes; meanwhile this, run by every worker's ticker, keeps paging within a few
+    seconds of its time (SLA timers have `enqueue_due`)."""
     connection = connection or redis_connection()
     moved = 0
     cutoff = utcnow() - grace
     for name in (SLA, PAGING):
         q = queue(name, connection)
-        registry = q.scheduled_job_registry
-        for job in Job.fetch_many(
-            registry.get_jobs_to_schedule(int(cutoff.timestamp())), connection=connection
-        ):
-            if job is not None and connection.zrem(registry.key, job.id):
-                q.enqueue_job(job)
-                moved += 1
+        moved += _move(q, q.scheduled_job_registry.get_jobs_to_schedule(int(cutoff.timestamp())), connection)
     if moved:
         log.warning("rescued %d overdue scheduled jobs (is a scheduler running?)", moved)
     return moved
+
+
+def _move(q: Queue, ids: list[str], connection: redis.Redis) -> int:
+    """Enqueue these scheduled jobs. ZREM decides who moves a job, so two movers never both do."""
+    if not ids:
+        return 0
+    key = q.scheduled_job_registry.key
+    pipe = connection.pipeline(transaction=False)
+    for id_ in ids:
+        pipe.zrem(key, id_)
+    won = [id_ for id_, removed in zip(ids, pipe.execute(), strict=True) if removed]
+    jobs = [job for job in Job.fetch_many(won, connection=connection) if job is not None]
+    pipe = connection.pipeline()
+    for job in jobs:
+        q.enqueue_job(job, pipeline=pipe)
+    pipe.execute()
+    return len(jobs)
 
 
 def next_fire_times(case_ids: Sequence[int], connection: redis.Redis | None = None) -> dict[str, datetime]:
