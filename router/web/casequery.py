@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import and_, cast, exists, func, literal, or_, union_all
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, and_, any_, cast, exists, func, literal, or_, union_all
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session, col, select
@@ -76,24 +76,77 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _search(text: str) -> ColumnElement[bool]:
-    """Every word must appear (case-insensitively) in a post of the case or in the author's handle.
+def _terms(text: str) -> list[str]:
+    return [t for t in text.split() if t][:8]
 
-    Each word is one `id IN (posts that match UNION ALL cases whose author matches)`: on
-    PostgreSQL both sides are trigram index scans (ix_posts_text_trgm, ix_cases_author_trgm), and
-    a word found almost everywhere is planned as a probe per case along the queue's order."""
-    conditions = []
+
+def _post_hits(pattern: str) -> Select[Any]:
+    return select(col(Post.case_id).label("case_id")).where(
+        col(Post.text).ilike(pattern, escape="\\"), col(Post.removed).is_(False)
+    )
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """Every word must appear (case-insensitively) in a post of the case or in the author's handle:
+    one `id IN (posts that match UNION ALL cases whose author matches)` per word."""
     author = aliased(Case)
-    for term in [t for t in text.split() if t][:8]:
+    conditions = []
+    for term in _terms(text):
         pattern = _like(term)
-        in_posts: Select[Any] = select(col(Post.case_id).label("case_id")).where(
-            col(Post.text).ilike(pattern, escape="\\"), col(Post.removed).is_(False)
-        )
         by_author: Select[Any] = select(col(author.id).label("case_id")).where(
             col(author.author_handle).ilike(pattern, escape="\\")
         )
-        conditions.append(col(Case.id).in_(union_all(in_posts, by_author)))
+        conditions.append(col(Case.id).in_(union_all(_post_hits(pattern), by_author)))
     return and_(*conditions)
+
+
+RARE_WORD = 20_000  # a word in fewer posts and handles than this is looked up through its index
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """How PostgreSQL finds the cases with every word. It cannot tell how many cases
+    `IN (… UNION ALL …)` yields, and hashing a million matches of a common word takes seconds. So
+    each word is first looked up through its trigram indexes (ix_posts_text_trgm,
+    ix_cases_author_trgm), at most RARE_WORD rows: the cases of rare words are intersected here
+    (`candidates`); common words (`common`, LIKE patterns) are checked case by case in the
+    queue's order (posts by case_id), where a match is never far away."""
+
+    candidates: list[int] | None
+    common: list[str]
+
+    @classmethod
+    def make(cls, session: Session, text: str) -> SearchPlan:
+        candidates: set[int] | None = None
+        common = []
+        for term in _terms(text):
+            pattern = _like(term)
+            hits: list[Select[Any]] = [
+                _post_hits(pattern).limit(RARE_WORD),
+                select(col(Case.id).label("case_id"))
+                .where(col(Case.author_handle).ilike(pattern, escape="\\"))
+                .limit(RARE_WORD),
+            ]
+            # a word under three letters has no trigrams to look up: it is read everywhere
+            if len(term) < 3 or any(
+                session.execute(select(func.count()).select_from(h.subquery())).scalar_one() >= RARE_WORD
+                for h in hits
+            ):
+                common.append(pattern)
+                continue
+            found = {i for h in hits for i in session.execute(h).scalars() if i is not None}
+            candidates = found if candidates is None else candidates & found
+        return cls(None if candidates is None else sorted(candidates), common)
+
+    def matches(self, case_id: Any, author: Any) -> list[ColumnElement[bool]]:
+        """The common words, on these columns of the cases."""
+        return [
+            or_(
+                exists(_post_hits(p).where(col(Post.case_id) == case_id)),
+                author.ilike(p, escape="\\"),
+            )
+            for p in self.common
+        ]
 
 
 def _tagged(tag: str, dialect: str) -> ColumnElement[bool]:
@@ -106,7 +159,8 @@ def _tagged(tag: str, dialect: str) -> ColumnElement[bool]:
     return exists(select(1).select_from(each).where(each.c.value == tag))
 
 
-def _where(role: Role, query: CaseQuery, dialect: str) -> list[ColumnElement[bool]]:
+def _where(session: Session, role: Role, query: CaseQuery) -> list[ColumnElement[bool]]:
+    dialect = _dialect(session)
     where = [visible(role), col(Case.merged_into_id).is_(None)]
     for name in ("queue", "channel", "account"):
         value = getattr(query, name)
@@ -125,7 +179,7 @@ def _where(role: Role, query: CaseQuery, dialect: str) -> list[ColumnElement[boo
         where.append(_tagged(query.tag, dialect))
     if query.risk:
         where.append(or_(col(Case.page_pr).is_(True), col(Case.risk) >= RISK_THRESHOLD))
-    if query.q:
+    if query.q and dialect != "postgresql":  # (PostgreSQL: SearchPlan, in page_ids)
         where.append(_search(query.q))
     return where
 
@@ -141,30 +195,69 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _order(id_: Any, due: Any, priority: Any) -> tuple[Any, ...]:
+    return (due.asc().nulls_last(), priority, id_)
+
+
 def page_ids(session: Session, role: Role, query: CaseQuery) -> list[int]:
     """The ids of one page of the queue. Most urgent first: by the earliest running SLA due time
     (so breached cases lead, most overdue first), then priority; cases without a running clock last.
 
     One ordered, limited scan per status, merged: each walks a (status, [filter,] next_due_at)
     index and stops after a page, instead of sorting every open case on each request."""
-    where, window = _where(role, query, _dialect(session)), query.offset + query.limit
+    where, window = _where(session, role, query), query.offset + query.limit
+    statuses = _statuses(query)
+    search = SearchPlan.make(session, query.q) if query.q and _dialect(session) == "postgresql" else None
+    if search is not None and search.candidates is not None:
+        return _page_of_candidates(session, where, statuses, search, query)
+    if search is not None:
+        where += search.matches(Case.id, col(Case.author_handle))
     parts = [
         select(Case.id, Case.next_due_at, Case.priority)
         .where(*where, col(Case.status) == status)
-        .order_by(col(Case.next_due_at).asc().nulls_last(), col(Case.priority), col(Case.id))
+        .order_by(*_order(col(Case.id), col(Case.next_due_at), col(Case.priority)))
         .limit(window)
         .subquery()
-        for status in _statuses(query)
+        for status in statuses
     ]
     merged = union_all(*(select(o.c.id, o.c.next_due_at, o.c.priority) for o in parts)).subquery()
     return list(
         session.exec(
             select(merged.c.id)
-            .order_by(merged.c.next_due_at.asc().nulls_last(), merged.c.priority, merged.c.id)
+            .order_by(*_order(merged.c.id, merged.c.next_due_at, merged.c.priority))
             .offset(query.offset)
             .limit(query.limit)
         ).all()
     )
+
+
+def _page_of_candidates(
+    session: Session,
+    where: list[ColumnElement[bool]],
+    statuses: list[str],
+    search: SearchPlan,
+    query: CaseQuery,
+) -> list[int]:
+    """A search with a rare word: at most RARE_WORD candidate cases, sorted, and the common words
+    checked in that order only until the page is full (OFFSET 0 keeps the sort below the check)."""
+    if not search.candidates:
+        return []
+    ids = cast(literal(search.candidates), ARRAY(BigInteger))
+    ordered = (
+        select(Case.id, Case.next_due_at, Case.priority, Case.author_handle)
+        .where(*where, col(Case.status).in_(statuses), col(Case.id) == any_(ids))
+        .order_by(*_order(col(Case.id), col(Case.next_due_at), col(Case.priority)))
+        .offset(0)
+        .subquery()
+    )
+    rows = session.exec(
+        select(ordered.c.id, ordered.c.next_due_at, ordered.c.priority)
+        .where(*search.matches(ordered.c.id, ordered.c.author_handle))
+        .offset(query.offset)
+        .limit(query.limit)
+    ).all()
+    # (the order is the subquery's; sorted again here so a plan that reorders cannot reorder the page)
+    return [row[0] for row in sorted(rows, key=lambda r: (r[1] is None, r[1] or 0, r[2], r[0]))]
 
 
 def cases_for(session: Session, role: Role, query: CaseQuery) -> list[Case]:
