@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -31,29 +33,42 @@ def build_report(
 ) -> dict[str, Any]:
     """The report for `flt`. With `timings`, adds the seconds each section took (bench/)."""
     timed = _Timer(timings)
-    with engine.connect() as conn:
+    with ThreadPoolExecutor(max_workers=1) as pool, engine.connect() as conn:
         scope = Scope(dialect_of(conn), flt)
-        if scope.dialect.is_pg:  # the sorts stay in memory; SET LOCAL ends with this transaction
-            conn.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
-            # compiling these short statements to machine code costs more than it saves
-            conn.exec_driver_sql("SET LOCAL jit = off")
+        # PostgreSQL: what does not need the report's table runs meanwhile on a second connection
+        ahead = (flt.start, flt.end) if flt.start and flt.end else None  # the backlog's bounds, if known
+        apart = pool.submit(_apart, engine, scope.on(None), ahead, timed) if scope.dialect.is_pg else None
+        _tune(conn, scope)
         with timed("cases"):
             table = snapshot.create(conn, scope)
         with timed("business_refresh"):
-            business.refresh(conn, table)
+            measured = business.refresh(conn, table)
         with timed("bounds"):
             bounds = timeline.period_bounds(conn, table)
-        groups, totals, hourly = _groups(conn, table, timed)
-        with timed("handoffs"):
-            handoffs = figures.handoff_flows(conn, table)
+        counts, posts, hourly, times, ack = _figures(conn, table, timed)
         with timed("breaches_list"):
             breaches = breached_cases(conn, table, limit=BREACH_LIST_LIMIT)
         with timed("trend"):
             trend = timeline.trend(conn, table, *bounds) if bounds else []
         with timed("backlog"):
-            backlog = timeline.backlog(conn, table, *bounds) if bounds else []
+            arrived = timeline.arrivals(conn, table)
+        if apart:
+            with timed("wait_for_parallel"):
+                turns, handoffs, backlog_counts = apart.result()
+        else:
+            turns, handoffs, backlog_counts = _apart_here(conn, table, bounds, timed)
+            ahead = bounds
+        if bounds and bounds != ahead:  # the period was open-ended: its bounds come from the cases
+            with timed("backlog"):
+                backlog_counts = timeline.backlog_counts(conn, table, *bounds)
+        if apart and measured:  # business times of turns measured just now: not committed yet
+            with timed("next_response"):
+                turns = figures.turn_times(conn, table)
         snapshot.drop(conn, table)
         conn.commit()  # the business times measured for this report
+    backlog = timeline.backlog({**(backlog_counts or {}), **arrived}, *bounds) if bounds else []
+    times["next_response_s"] = turns
+    groups, totals = _groups(flt, counts, posts, times, ack)
     out: dict[str, Any] = {
         "period": {
             "from": flt.start.isoformat() if flt.start else None,
@@ -92,11 +107,38 @@ class _Timer:
                 self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
 
 
-def _groups(
-    conn: Connection, scope: Scope, timed: _Timer
-) -> tuple[list[dict[str, Any]], dict[str, Any], figures.PostsByHour]:
-    """(one dict per group, the totals, the period's posts by hour ungrouped); every figure comes
-    from a handful of grouped queries."""
+def _tune(conn: Connection, scope: Scope) -> None:
+    if scope.dialect.is_pg:  # the sorts stay in memory; SET LOCAL ends with this transaction
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        # compiling these short statements to machine code costs more than it saves
+        conn.exec_driver_sql("SET LOCAL jit = off")
+
+
+Apart = tuple[figures.Figures, list[dict[str, Any]], timeline.Counts | None]
+
+
+def _apart(engine: Engine, scope: Scope, bounds: tuple[datetime, datetime] | None, timed: _Timer) -> Apart:
+    """Next response, handoffs and the backlog's counts, read from the cases table on a
+    connection of their own."""
+    with engine.connect() as conn:
+        _tune(conn, scope)
+        return _apart_here(conn, scope, bounds, timed, suffix=" (parallel)")
+
+
+def _apart_here(
+    conn: Connection, scope: Scope, bounds: tuple[datetime, datetime] | None, timed: _Timer, suffix: str = ""
+) -> Apart:
+    with timed("next_response" + suffix):
+        turns = figures.turn_times(conn, scope)
+    with timed("handoffs" + suffix):
+        handoffs = figures.handoff_flows(conn, scope)
+    with timed("backlog" + suffix):
+        counts = timeline.backlog_counts(conn, scope, *bounds) if bounds else None
+    return turns, handoffs, counts
+
+
+def _figures(conn: Connection, scope: Scope, timed: _Timer) -> tuple[Any, ...]:
+    """The grouped queries over the report's table and the period's posts."""
     with timed("counts"):
         counts = case_figures(conn, scope)
     with timed("posts"):
@@ -104,12 +146,21 @@ def _groups(
         hourly = figures.posts_by_hour(conn, scope.regroup()) if scope.has_tags else None
         posts = figures.post_counts(by_hour, hourly)
     with timed("case_times"):
-        times = figures.case_times(conn, scope)
-    with timed("next_response"):
-        times["next_response_s"] = figures.turn_times(conn, scope)
+        times: dict[str, figures.Figures] = figures.case_times(conn, scope)
     with timed("pr_ack"):
         ack = figures.pr_ack(conn, scope)
-    names = scope.flt.group_by
+    return counts, posts, hourly if hourly is not None else by_hour, times, ack
+
+
+def _groups(
+    flt: ReportFilter,
+    counts: dict[GroupKey, dict[str, Any]],
+    posts: dict[GroupKey, dict[str, int]],
+    times: dict[str, figures.Figures],
+    ack: dict[GroupKey, Distribution],
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(one dict per group, the totals) from the grouped queries' rows."""
+    names = flt.group_by
 
     def build(key: GroupKey, labelled: dict[str, Any]) -> dict[str, Any]:
         group = _empty_group(labelled)
@@ -119,14 +170,14 @@ def _groups(
             fr = found["sla"]["first_response"]
             group["sla_met_pct"], group["breaches"] = fr["met_pct"], fr["breached"]
         group.update(posts.get(key, {}))
-        for figure, clocks in times.items():
-            group[figure] = {clock: _dist(by_key.get(key)) for clock, by_key in clocks.items()}
+        for figure in TIME_FIGURES:
+            group[figure] = {clock: _dist(by_key.get(key)) for clock, by_key in times[figure].items()}
         group["pr_ack_s"] = _dist(ack.get(key))
         return group
 
     keys = [k for k in set(counts) | set(posts) if len(k) == len(names)] if names else []
     groups = [build(k, _key(names, k)) for k in sorted(keys, key=_sort_key)]
-    return groups, build(TOTAL, {}), hourly if hourly is not None else by_hour
+    return groups, build(TOTAL, {})
 
 
 def _empty_group(key: dict[str, Any]) -> dict[str, Any]:

@@ -34,16 +34,8 @@ def create(conn: Connection, scope: Scope) -> Scope:
     fr = ("c.first_response_at", "c.first_response_due_at")
     res = ("c.resolved_at", "c.resolution_due_at")
     breached = _breached(*fr)
-    business = "LEFT JOIN report_case_times b ON b.case_id = c.id"
-    if d.is_pg:  # by primary key, case by case: not a hash of every case ever measured
-        business = (
-            "LEFT JOIN LATERAL (SELECT * FROM report_case_times b WHERE b.case_id = c.id OFFSET 0) b ON TRUE"
-        )
-    picked = ", ".join(f"c.{name.strip()}" for name in _CASE_COLUMNS.split(","))
-    sql = (
-        f"CREATE TEMP TABLE {TABLE}{' ON COMMIT DROP' if d.is_pg else ''} AS "
-        f"WITH sc AS MATERIALIZED (SELECT {picked} {raw.from_cases()}) "
-        "SELECT c.id, c.queue, c.channel, c.account, c.priority, c.assignee, c.tags, c.first_post_id, "
+    columns = (
+        "c.id, c.queue, c.channel, c.account, c.priority, c.assignee, c.tags, c.first_post_id, "
         "c.first_inbound_at, c.first_response_due_at, c.page_pr, c.sla_policy, c.updated_at, "
         f"{d.day('c.first_inbound_at')} AS day, "
         f"{d.seconds_between('c.first_inbound_at', 'c.first_response_at')} AS fr_s, "
@@ -55,10 +47,23 @@ def create(conn: Connection, scope: Scope) -> Scope:
         f"CASE WHEN ({breached}) = 1 THEN ({cause}) END AS cause, "
         "COALESCE(ev.handoffs, 0) AS handoffs, "
         "b.first_response_s AS b_fr, b.resolution_s AS b_res, b.calendar AS b_calendar, "
-        "b.case_updated_at AS b_updated "
-        f"FROM sc c {facts} {business}"
+        "b.case_updated_at AS b_updated"
     )
-    execute(conn, sql, raw)
+    business = "LEFT JOIN report_case_times b ON b.case_id = c.id"
+    if d.is_pg:
+        # by primary key, case by case (LATERAL), like the audit facts: not a hash of every case
+        # ever measured; one flat join (a CTE here would be read twice)
+        business = (
+            "LEFT JOIN LATERAL (SELECT * FROM report_case_times b WHERE b.case_id = c.id OFFSET 0) b ON TRUE"
+        )
+        select = f"SELECT {columns} {raw.from_cases(join=f'{facts} {business}')}"
+    else:  # the facts join reads the period's cases a second time: from sc
+        picked = ", ".join(f"c.{name.strip()}" for name in _CASE_COLUMNS.split(","))
+        select = (
+            f"WITH sc AS MATERIALIZED (SELECT {picked} {raw.from_cases()}) "
+            f"SELECT {columns} FROM sc c {facts} {business}"
+        )
+    execute(conn, f"CREATE TEMP TABLE {TABLE}{' ON COMMIT DROP' if d.is_pg else ''} AS {select}", raw)
     if d.is_pg:  # its size and ids, for the joins with posts (a few ms; all columns cost 10x more)
         conn.exec_driver_sql(f"ANALYZE {TABLE} (id)")
     return scope.on(TABLE)

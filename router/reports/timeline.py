@@ -63,14 +63,16 @@ def trend(conn: Connection, scope: Scope, start: datetime, end: datetime) -> lis
     return out
 
 
-def backlog(conn: Connection, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Cases open (not resolved) and cases still without a first response at the end of each day:
-    what was open when the period began, plus arrivals, minus resolutions (or first responses).
+Counts = dict[tuple[str, str | None], int]  # (kind, UTC day or None) -> cases
+
+
+def backlog_counts(conn: Connection, scope: Scope, start: datetime, end: datetime) -> Counts:
+    """What the backlog needs from the cases table: resolutions and first responses per day of
+    [start, end), and the counts of never, or only after the end, resolved / answered / begun.
 
     "Open when the period began" is arrived-before minus resolved-before; over all cases that is
     the same as (never resolved) - (arrived since) + (resolved since), which counts only recent
-    cases and the open ones (index ranges, migration 0005_report_speed) instead of all history.
-    Arrivals in the period are the report table's cases (the period's bounds hold all of them)."""
+    cases and the open ones (index ranges, migration 0005_report_speed) instead of all history."""
     d, unscoped = scope.dialect, scope.on(None).regroup()
     window = {"b_start": start, "b_end": end}
     binds = [_bind("b_start"), _bind("b_end")]
@@ -91,13 +93,20 @@ def backlog(conn: Connection, scope: Scope, start: datetime, end: datetime) -> l
             "SELECT 'arrived_after' AS kind, NULL AS day, COUNT(*) AS n "
             + unscoped.from_cases(period_column=None, where="c.first_inbound_at >= :b_end")
         )
-    parts.append(
-        f"SELECT 'arrived' AS kind, c.day AS day, COUNT(*) AS n {scope.regroup().from_cases()} GROUP BY c.day"
-    )
     sql = " UNION ALL ".join(parts)
-    per_day: dict[tuple[str, str | None], int] = {
-        (kind, day): int(n) for kind, day, n in fetch(conn, sql, scope, window, binds)
-    }
+    return {(kind, day): int(n) for kind, day, n in fetch(conn, sql, unscoped, window, binds)}
+
+
+def arrivals(conn: Connection, scope: Scope) -> Counts:
+    """The report table's cases per day: every arrival within the period's bounds."""
+    sql = f"SELECT c.day, COUNT(*) {scope.regroup().from_cases()} GROUP BY c.day"
+    return {("arrived", day): int(n) for day, n in fetch(conn, sql, scope)}
+
+
+def backlog(per_day: Counts, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Cases open (not resolved) and cases still without a first response at the end of each day:
+    what was open when the period began, plus arrivals, minus resolutions (or first responses);
+    from backlog_counts and arrivals."""
 
     def since_start(kind: str) -> int:
         return sum(n for (k, day), n in per_day.items() if k == kind and day is not None) + per_day.get(
