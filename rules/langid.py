@@ -19,12 +19,15 @@ tests/rules/test_langid.py compares features and scores bit for bit.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from typing import Any
 
 import numpy as np
 from py3langid.langid import RAW_FLOOR, LanguageIdentifier
 
+_FEATURE_BITS = 24
+_FEATURE_MASK = (1 << _FEATURE_BITS) - 1
 WORDS_KEPT = 50_000  # (state, word) walks remembered; emptied when full (~10 MB)
 
 
@@ -35,10 +38,10 @@ class FastLanguageIdentifier:
         "_encode",
         "_floor",
         "_nextmove",
-        "_out",
         "_pc",
         "_ptc",
-        "_rowbase",
+        "_start",
+        "_states",
         "_words",
     )
 
@@ -53,35 +56,44 @@ class FastLanguageIdentifier:
         self._classes = list(identifier.nb_classes)
         self._aliases = list(identifier._alias_pairs)
         self._nextmove = identifier.tk_nextmove
-        self._rowbase = identifier._rowbase
-        self._out = identifier.tk_output
+        # per state, its transition row's offset and its feature + 1 (0: none) in one machine
+        # word: a step reads this small array instead of two lists of int objects. Two states with
+        # the same row walk alike, so the row offset also names the state for the word memory.
+        rows, outputs = identifier._rowbase, identifier.tk_output
+        if len(outputs) and max(outputs) + 1 >= 1 << _FEATURE_BITS:
+            raise ValueError("too many features for the packed state table")
+        self._states = array(
+            "q", [(r << _FEATURE_BITS) | (o + 1) for r, o in zip(rows, outputs, strict=True)]
+        )
+        self._start = rows[0]
         self._encode = identifier._encode
         self._floor = np.full(len(self._classes), RAW_FLOOR, dtype=np.float32)
         self._words: dict[tuple[int, bytes], tuple[tuple[int, ...], int]] = {}
 
     def visits(self, data: bytes) -> Counter[int] | None:
         """py3langid's `visit_counts` over the encoded text (same counts, same order), word by word."""
-        nextmove, rowbase, out, words = self._nextmove, self._rowbase, self._out, self._words
+        nextmove, states, words = self._nextmove, self._states, self._words
         found: list[int] = []
-        state = 0
+        row = self._start
         for number, word in enumerate(data.split(b" ")):
-            # every word but the first is walked with the space before it: key (~state, word)
-            key = (~state if number else state, word)
+            # every word but the first is walked with the space before it: key (~row, word)
+            key = (~row if number else row, word)
             known = words.get(key)
             if known is None:
                 walked = []
                 for letter in b" " + word if number else word:
-                    state = nextmove[rowbase[state] + letter]
-                    feature = out[state]
-                    if feature >= 0:
-                        walked.append(feature)
+                    packed = states[nextmove[row + letter]]
+                    row = packed >> _FEATURE_BITS
+                    feature = packed & _FEATURE_MASK
+                    if feature:
+                        walked.append(feature - 1)
                 if len(words) >= WORDS_KEPT:
                     words.clear()
-                words[key] = (tuple(walked), state)
+                words[key] = (tuple(walked), row)
                 found += walked
             else:
                 found += known[0]
-                state = known[1]
+                row = known[1]
         return Counter(found) if found else None
 
     def forget_words(self) -> None:
