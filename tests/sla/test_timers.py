@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -188,3 +189,29 @@ def test_the_fault_check_counts_missed_and_duplicate_stages(engine, redis_conn) 
         s.add(AuditEvent(actor="sla", action="sla.escalated", case_id=case_id, details=first.details))
         s.commit()
     assert timers.missed_and_duplicates(engine) == {"timers_missed": 0, "duplicate_pages": 1}
+
+
+def test_a_stage_runs_at_its_exact_moment_never_before(engine, redis_conn) -> None:  # type: ignore[no-untyped-def]
+    # urgent in pr: the breach is 15 minutes after the post; this one falls due in 1.5 s.
+    case_id = make_case(engine, 15 - 1.5 / 60)
+    timers.sync_cases([case_id])
+    work(redis_conn)  # the sync job, and the overdue warning; RQ's own scheduler runs too
+    assert [e.details["stage"] for e in events(engine, case_id, "sla.escalated")] == ["warn"]
+    breach = timers.next_fire_times([case_id], redis_conn)[f"sla-{case_id}-first-breach"]
+    assert breach.timestamp() != int(breach.timestamp())  # the exact moment, not RQ's whole second
+    assert timers.enqueue_due(connection=redis_conn) == 0
+    time.sleep(max(0.0, (breach - utcnow()).total_seconds()) + 0.05)
+    assert timers.enqueue_due(connection=redis_conn) == 1
+    assert timers.enqueue_due(connection=redis_conn) == 0  # moved once, however many workers tick
+    work(redis_conn)
+    fired = [e for e in events(engine, case_id, "sla.escalated") if e.details["stage"] == "breach"]
+    assert len(fired) == 1 and fired[0].at >= breach
+
+
+def test_a_timer_job_is_small(engine, redis_conn) -> None:  # type: ignore[no-untyped-def]
+    case_id = make_case(engine, 1)
+    timers.sync_cases([case_id])
+    work(redis_conn)
+    # Every field under Redis's 64-byte limit keeps the hash compact: about a third of the memory.
+    encoding = redis_conn.object("encoding", f"rq:job:sla-{case_id}-first-breach")
+    assert encoding in (b"listpack", b"ziplist")
