@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import BigInteger, and_, any_, cast, exists, func, literal, or_, union_all
+from sqlalchemy import BigInteger, and_, any_, case, cast, exists, func, literal, or_, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
@@ -116,25 +116,28 @@ class SearchPlan:
     common: list[str]
 
     @classmethod
-    def make(cls, session: Session, text: str) -> SearchPlan:
+    def make(cls, session: Session, text: str | None, tag: str | None = None) -> SearchPlan:
+        """Also a rare tag gives candidates: PostgreSQL cannot see inside the JSON to know."""
         candidates: set[int] | None = None
         common = []
-        for term in _terms(text):
+        lookups: list[tuple[str | None, list[Select[Any]]]] = []
+        if tag:
+            lookups.append((None, [select(col(Case.id).label("case_id")).where(_tagged(tag, "postgresql"))]))
+        for term in _terms(text or ""):
             pattern = _like(term)
-            hits: list[Select[Any]] = [
-                _post_hits(pattern).limit(RARE_WORD),
-                select(col(Case.id).label("case_id"))
-                .where(col(Case.author_handle).ilike(pattern, escape="\\"))
-                .limit(RARE_WORD),
-            ]
-            # a word under three letters has no trigrams to look up: it is read everywhere
-            if len(term) < 3 or any(
-                session.execute(select(func.count()).select_from(h.subquery())).scalar_one() >= RARE_WORD
-                for h in hits
-            ):
+            if len(term) < 3:  # no trigrams to look a word under three letters up with
                 common.append(pattern)
                 continue
-            found = {i for h in hits for i in session.execute(h).scalars() if i is not None}
+            by_author: Select[Any] = select(col(Case.id).label("case_id")).where(
+                col(Case.author_handle).ilike(pattern, escape="\\")
+            )
+            lookups.append((pattern, [_post_hits(pattern), by_author]))
+        for word, hits in lookups:
+            found = _rare(session, hits)
+            if found is None:
+                if word is not None:
+                    common.append(word)
+                continue
             candidates = found if candidates is None else candidates & found
         return cls(None if candidates is None else sorted(candidates), common)
 
@@ -147,6 +150,23 @@ class SearchPlan:
             )
             for p in self.common
         ]
+
+
+def _rare(session: Session, hits: list[Select[Any]]) -> set[int] | None:
+    """The case ids these queries yield, or None if one yields RARE_WORD rows or more: one round
+    trip, each query stopped at RARE_WORD rows, and the ids sent back only when they are few."""
+    limited = [h.limit(RARE_WORD).subquery() for h in hits]
+    tagged = union_all(*(select(literal(n).label("source"), q.c.case_id) for n, q in enumerate(limited)))
+    rows = tagged.subquery()
+    found = func.count()
+    answer = session.execute(
+        select(found, case((found < RARE_WORD, func.array_agg(rows.c.case_id)), else_=None))
+        .select_from(rows)
+        .group_by(rows.c.source)
+    ).all()
+    if any(n >= RARE_WORD for n, _ in answer):
+        return None
+    return {i for _, ids in answer for i in ids or () if i is not None}
 
 
 def _tagged(tag: str, dialect: str) -> ColumnElement[bool]:
@@ -205,9 +225,15 @@ def page_ids(session: Session, role: Role, query: CaseQuery) -> list[int]:
 
     One ordered, limited scan per status, merged: each walks a (status, [filter,] next_due_at)
     index and stops after a page, instead of sorting every open case on each request."""
+    postgres = _dialect(session) == "postgresql"
+    if postgres:
+        # The best plan depends on the values (a rare tag is looked up, a common one walked):
+        # psycopg prepares a statement run five times, and PostgreSQL would then settle on a
+        # generic plan made without them (a walk past every case for a tag nobody has).
+        session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     where, window = _where(session, role, query), query.offset + query.limit
     statuses = _statuses(query)
-    search = SearchPlan.make(session, query.q) if query.q and _dialect(session) == "postgresql" else None
+    search = SearchPlan.make(session, query.q, query.tag) if (query.q or query.tag) and postgres else None
     if search is not None and search.candidates is not None:
         return _page_of_candidates(session, where, statuses, search, query)
     if search is not None:
@@ -271,7 +297,7 @@ def list_for(session: Session, role: Role, query: CaseQuery) -> list[dict[str, A
     return summaries(session, cases_for(session, role, query))
 
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 def _estimate(session: Session, query: Select[Any]) -> int:

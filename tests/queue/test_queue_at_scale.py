@@ -47,13 +47,19 @@ async def test_a_search_finds_the_same_cases_whether_its_words_are_rare_or_commo
 
 
 @pytest.mark.asyncio
-async def test_tags_match_whatever_case_the_filter_is_typed_in(world: World) -> None:
+@pytest.mark.parametrize("rare_below", [casequery.RARE_WORD, 1])
+async def test_tags_match_whatever_case_the_filter_is_typed_in(
+    world: World, rare_below: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(casequery, "RARE_WORD", rare_below)  # 1: every tag counts as common
     billing, other = world.case("invoice wrong"), world.case("hello")
     await world.call("POST", f"/api/cases/{billing}/tags", Role.MANAGER, json={"add": ["Billing", "vip"]})
     assert await _ids(world, "tag=billing") == [billing]
     assert await _ids(world, "tag=BILLING") == [billing]
     assert await _ids(world, "tag=bill") == []  # a whole tag, not a part of one
     assert other not in await _ids(world, "tag=vip")
+    assert await _ids(world, "tag=vip&q=invoice") == [billing]
+    assert await _ids(world, "tag=vip&q=hello") == []
 
 
 @pytest.mark.asyncio
