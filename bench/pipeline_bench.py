@@ -100,13 +100,15 @@ class Step:
     rate: int
     sent: int = 0
     sent_at: dict[str, float] = field(default_factory=dict)
-    seen_at: dict[str, float] = field(default_factory=dict)
+    seen_at: dict[str, float] = field(default_factory=dict)  # stored with its case and timers
+    stored_at: dict[str, float] = field(default_factory=dict)  # stored with its case
     started: float = 0.0
     finished: float = 0.0
     errors: int = 0
 
-    def latencies_ms(self) -> list[float]:
-        return sorted((self.seen_at[k] - self.sent_at[k]) * 1000 for k in self.seen_at if k in self.sent_at)
+    def latencies_ms(self, until: dict[str, float] | None = None) -> list[float]:
+        until = self.seen_at if until is None else until
+        return sorted((until[k] - self.sent_at[k]) * 1000 for k in until if k in self.sent_at)
 
 
 class Watcher(threading.Thread):
@@ -141,6 +143,7 @@ class Watcher(threading.Thread):
         ).fetchall()
         now = time.perf_counter()
         for platform_id, case_id, queue_name in rows:
+            step.stored_at[platform_id] = now
             if self.config.ladder(queue_name):
                 self.waiting[platform_id] = case_id
             else:
@@ -388,7 +391,8 @@ def main() -> None:
             n = asyncio.run(_drive_all(ports, step, args.seconds, args.batch, url_n, rng))
             wait_visible(step)
             elapsed = step.finished - step.started
-            lat = step.latencies_ms()
+            lat, stored_lat = step.latencies_ms(), step.latencies_ms(step.stored_at)
+            stored_for = max(step.stored_at.values(), default=step.finished) - step.started
             cpu = {
                 name: round((cpu_seconds(p) - cpu_before[name]) / elapsed, 2) for name, p in watched.items()
             }
@@ -400,6 +404,10 @@ def main() -> None:
                     "posts_per_s": round(len(step.seen_at) / elapsed),
                     "p50_ms": round(percentile(lat, 0.5), 1),
                     "p99_ms": round(percentile(lat, 0.99), 1),
+                    # the router's part alone: stored and routed, before the worker schedules timers
+                    "stored_per_s": round(len(step.stored_at) / stored_for),
+                    "stored_p50_ms": round(percentile(stored_lat, 0.5), 1),
+                    "stored_p99_ms": round(percentile(stored_lat, 0.99), 1),
                     "http_errors": step.errors,
                     "cpu_cores": cpu,
                 }
@@ -470,7 +478,7 @@ async def _drive_all(
     tasks = []
     for i, port in enumerate(ports):
         part = Step(share.rate)
-        part.sent_at, part.seen_at = step.sent_at, step.seen_at
+        part.sent_at, part.seen_at, part.stored_at = step.sent_at, step.seen_at, step.stored_at
         tasks.append(
             drive(
                 f"http://127.0.0.1:{port}/ingest/{SOURCE}",
