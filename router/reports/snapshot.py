@@ -17,6 +17,7 @@ from router.reports.scope import Scope
 from router.reports.sla import _breached, _met, cause_sql
 
 TABLE = "report_scope"
+TEMP_BUFFERS = "64MB"
 
 _CASE_COLUMNS = (
     "id, queue, channel, account, priority, assignee, tags, first_post_id, first_inbound_at, "
@@ -63,6 +64,11 @@ def create(conn: Connection, scope: Scope) -> Scope:
             f"WITH sc AS MATERIALIZED (SELECT {picked} {raw.from_cases()}) "
             f"SELECT {columns} FROM sc c {facts} {business}"
         )
+    if d.is_pg:
+        # keep the table in memory while it is read a dozen times (default 8MB: it would spill
+        # to disk and be read back). Settable only before a session's first temp table, so it
+        # is set at the session level, always to the same value.
+        conn.exec_driver_sql(f"SET temp_buffers = '{TEMP_BUFFERS}'")
     execute(conn, f"CREATE TEMP TABLE {TABLE}{' ON COMMIT DROP' if d.is_pg else ''} AS {select}", raw)
     if d.is_pg:  # its size and ids, for the joins with posts (a few ms; all columns cost 10x more)
         conn.exec_driver_sql(f"ANALYZE {TABLE} (id)")
