@@ -21,8 +21,7 @@ Then the shipped rule set (rules/default.yaml) on the inbound posts of the TWCS 
 (../shared/data/twcs-sample.csv) as file replay gives them to the router: no language tag, so the
 `translate` rule detects the language of every post. The sample is small, so it is evaluated in
 rounds; the language and sentiment memories (rules/nlp.py) are emptied before each round, so a text
-is scored once per round, as in a stream of distinct posts. "cold" also empties the detector's memory of
-words (rules/langid.py) every round, "warm" keeps it (see main()).
+is scored once per round, as in a stream of distinct posts.
 
 The naive evaluator checks every rule one by one, each word list as one regex, with sentiment and
 language from vaderSentiment and py3langid themselves, nothing remembered between posts: the same
@@ -36,8 +35,7 @@ Before timing, posts are checked against the naive approach (same matched rules,
 The machine may be shared: compare `ratio` (both measured in the same run) across runs.
 
 Last line: JSON {"rules": 1000, "posts_per_s": …, "p99_us": …, "naive_posts_per_s": …,
-"default_posts_per_s": …, "default_p99_us": …, "default_naive_posts_per_s": …,
-"default_warm_posts_per_s": …} (default_*: cold).
+"default_posts_per_s": …, "default_p99_us": …, "default_naive_posts_per_s": …}.
 """
 
 from __future__ import annotations
@@ -332,11 +330,11 @@ def split(posts: list[PostFacts], parts: int) -> list[list[PostFacts]]:
     return [posts[i : i + size] for i in range(0, len(posts), size)]
 
 
-def twcs_posts() -> list[PostFacts]:
-    """The sample's inbound posts as the router routes them (file replay: no language tag)."""
+def twcs_posts(direction: Direction = Direction.INBOUND) -> list[PostFacts]:
+    """The sample's posts as the router sees them (file replay: no language tag)."""
     posts = []
     for post in read_twcs(TWCS_SAMPLE):
-        if isinstance(post, InboundPost) and post.direction == Direction.INBOUND:
+        if isinstance(post, InboundPost) and post.direction == direction:
             posts.append(
                 PostFacts(
                     text=post.text,
@@ -358,14 +356,6 @@ def forget_texts() -> None:
         clear = getattr(remembered, "cache_clear", None)
         if clear is not None:
             clear()
-
-
-def forget_texts_and_words() -> None:
-    """Also the per-word memory of the language detector's walk (rules/langid.py): a cold start."""
-    forget_texts()
-    forget = getattr(nlp._langid(), "forget_words", None)
-    if forget is not None:
-        forget()
 
 
 HEADER = (
@@ -422,26 +412,20 @@ def main() -> None:
     naive = Naive.build(ruleset)
     agree = sum(evaluate(p, ruleset).matched == tuple(naive.decide(p)) for p in sample) / len(sample)
 
-    # the engine detects languages afresh every round (the naive evaluator always does, with
-    # py3langid itself); "cold": the engine's detector also forgets the words it walked, as after a
-    # restart (a lower bound); "warm": it keeps them, and the sample's words recur every round (an
-    # upper bound: a live stream brings some new words). The naive figures are the cold run's.
+    # both detect languages afresh every round (the naive evaluator with py3langid itself)
     def decide(facts: PostFacts) -> Decision:
         return evaluate(facts, ruleset)
 
     (rate, p99), (naive_rate, naive_p99) = measure_turns(
-        [(decide, [sample]), (naive.decide, [sample])], TWCS_ROUNDS, forget_texts_and_words
+        [(decide, [sample]), (naive.decide, [sample])], TWCS_ROUNDS, forget_texts
     )
-    ((warm_rate, warm_p99),) = measure_turns([(decide, [sample])], TWCS_ROUNDS, forget_texts)
     print(f"default rule set ({len(ruleset.rules)} rules) on the {len(sample)} inbound TWCS sample posts, "
           f"{TWCS_ROUNDS} rounds, no language tag, per-text memories emptied every round:")  # fmt: skip
-    print(row("cold", load_ms, ruleset, rate, p99, naive_rate, naive_p99, agree))
-    print(row("warm", load_ms, ruleset, warm_rate, warm_p99, naive_rate, naive_p99, agree))
+    print(row("default", load_ms, ruleset, rate, p99, naive_rate, naive_p99, agree))
     result |= {
         "default_posts_per_s": round(rate),
         "default_p99_us": round(p99, 1),
         "default_naive_posts_per_s": round(naive_rate),
-        "default_warm_posts_per_s": round(warm_rate),
     }
     print(json.dumps(result))
 
