@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -333,3 +334,77 @@ async def test_facebook_reply_through_sdk_stops_the_first_response_clock(
     with Session(engine) as s:
         (case,) = s.exec(select(Case)).all()
     assert case.first_response_at is not None
+
+
+@pytest.mark.asyncio
+async def test_a_burst_of_deliveries_is_ingested_in_arrival_order(router_app, engine) -> None:
+    """Deliveries answered while a transaction runs are ingested together; a Facebook comment
+    added, edited and removed in three quick deliveries still ends removed with the edited text,
+    and thirty posts sent at once are all stored, each once."""
+    server, http = router_app
+    for payload in (
+        fb_comment(),
+        fb_comment("edited", "Is the soup vegan? Or vegetarian?"),
+        fb_comment("remove", ""),
+    ):
+        raw = json.dumps(payload).encode()
+        async with http.post("/webhooks/facebook", data=raw, headers=fb_headers(raw)) as r:
+            assert r.status == 200
+    ts = str(int(time.time()))
+    bodies = [
+        json.dumps(
+            {
+                "posts": [
+                    {
+                        "platform_id": f"r-{i}",
+                        "account": "acme",
+                        "author": {"handle": f"guest{i}"},
+                        "text": f"Room {i} was cold",
+                        "created_at": "2026-11-20T10:30:00Z",
+                    }
+                ]
+            }
+        ).encode()
+        for i in range(30)
+    ]
+
+    async def send(raw: bytes) -> int:
+        headers = {"X-Engage-Timestamp": ts, "X-Engage-Signature": sign("reviews-secret", ts, raw)}
+        async with http.post("/ingest/reviews", data=raw, headers=headers) as r:
+            return r.status
+
+    assert await asyncio.gather(*(send(raw) for raw in bodies)) == [200] * 30
+    await webhooks.wait_idle(server.app)
+    stored = posts(engine)
+    (comment,) = [p for p in stored if p.channel == "facebook"]
+    assert comment.removed and comment.text == "Is the soup vegan? Or vegetarian?"
+    assert sorted(p.platform_id for p in stored if p.channel == "reviews") == sorted(
+        f"r-{i}" for i in range(30)
+    )
+    with Session(engine) as s:
+        pending = s.exec(select(InboxEvent).where(col(InboxEvent.processed_at).is_(None))).all()
+    assert pending == [] and count(engine, InboxEvent) == 33
+
+
+@pytest.mark.asyncio
+async def test_a_stored_delivery_that_no_longer_reads_is_set_aside_and_the_rest_go_in(
+    services: Services, engine
+) -> None:
+    """Deliveries left pending by a stopped router are processed at startup; one that cannot be
+    read any more is marked with its error and kept as a dead letter, the others are ingested."""
+    good = json.dumps(x_mention("42")).encode()
+    bad = json.dumps({"for_user_id": BRAND_ID, "tweet_create_events": [43]}).encode()
+    with Session(engine) as s:
+        for raw in (good, bad):
+            s.add(InboxEvent(source="x", delivery_key=hashlib.sha256(raw).hexdigest(), body=raw))
+        s.commit()
+    app = create_app(services)
+    async with TestServer(app, host="127.0.0.1"):
+        await webhooks.wait_idle(app)
+    assert [p.platform_id for p in posts(engine)] == ["42"]
+    with Session(engine) as s:
+        events = {e.body: e for e in s.exec(select(InboxEvent)).all()}
+        (letter,) = s.exec(select(DeadLetter)).all()
+    assert events[good].processed_at is not None and events[good].error is None
+    assert events[bad].processed_at is not None and events[bad].error
+    assert letter.source == "webhook:x" and letter.payload == bad.decode()
