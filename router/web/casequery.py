@@ -116,27 +116,22 @@ class SearchPlan:
     common: list[str]
 
     @classmethod
-    def make(cls, session: Session, text: str | None, tag: str | None = None) -> SearchPlan:
-        """Also a rare tag gives candidates: PostgreSQL cannot see inside the JSON to know."""
+    def make(cls, session: Session, text: str) -> SearchPlan:
         candidates: set[int] | None = None
         common = []
-        lookups: list[tuple[str | None, list[Select[Any]]]] = []
-        if tag:
-            lookups.append((None, [select(col(Case.id).label("case_id")).where(_tagged(tag, "postgresql"))]))
-        for term in _terms(text or ""):
+        for term in _terms(text):
             pattern = _like(term)
-            if len(term) < 3:  # no trigrams to look a word under three letters up with
-                common.append(pattern)
-                continue
             by_author: Select[Any] = select(col(Case.id).label("case_id")).where(
                 col(Case.author_handle).ilike(pattern, escape="\\")
             )
-            lookups.append((pattern, [_post_hits(pattern), by_author]))
-        for word, hits in lookups:
-            found = _rare(session, hits)
+            hits = [_post_hits(pattern), by_author]
+            # PostgreSQL's estimate (its sample of posts and handles) tells a common word without
+            # reading its matches; a word under three letters has no trigrams to look it up with
+            found = None
+            if len(term) >= 3 and _estimate(session, union_all(*hits)) < RARE_WORD:
+                found = _rare(session, hits)
             if found is None:
-                if word is not None:
-                    common.append(word)
+                common.append(pattern)
                 continue
             candidates = found if candidates is None else candidates & found
         return cls(None if candidates is None else sorted(candidates), common)
@@ -233,7 +228,7 @@ def page_ids(session: Session, role: Role, query: CaseQuery) -> list[int]:
         session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     where, window = _where(session, role, query), query.offset + query.limit
     statuses = _statuses(query)
-    search = SearchPlan.make(session, query.q, query.tag) if (query.q or query.tag) and postgres else None
+    search = SearchPlan.make(session, query.q) if query.q and postgres else None
     if search is not None and search.candidates is not None:
         return _page_of_candidates(session, where, statuses, search, query)
     if search is not None:
@@ -300,11 +295,14 @@ def list_for(session: Session, role: Role, query: CaseQuery) -> list[dict[str, A
 COUNT_CAP = 1_000
 
 
-def _estimate(session: Session, query: Select[Any]) -> int:
+def _estimate(session: Session, query: Any) -> int:
     """PostgreSQL's own estimate of how many rows the query returns, from its statistics."""
-    bind = session.get_bind()
-    sql = str(query.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True}))
-    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql).scalar_one()
+    compiled = query.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+    plan = (
+        session.connection()
+        .exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params)
+        .scalar_one()
+    )
     return int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
 
 
