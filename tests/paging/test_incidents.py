@@ -214,3 +214,27 @@ def test_quiet_hours_hold_a_non_critical_page(engine, redis_conn, pagers, monkey
     until = datetime.fromisoformat(held[0].details["until"])
     assert until.astimezone(quiet.timezone).time() == end or end < time(0, 2)
     assert queue(PAGING, redis_conn).scheduled_job_registry.count == 1
+
+
+def test_a_batch_of_risky_cases_opens_one_incident_per_thread(engine, redis_conn, pagers) -> None:  # type: ignore[no-untyped-def]
+    """The worker considers a whole ingest batch at once: three risky replies on one thread and one
+    on another open two incidents, each paged once; a calm case raises nothing."""
+    sink, _ = pagers
+    calm = risky("calm", "happy", 9).model_copy(
+        update={"text": "thanks, all sorted", "in_reply_to": None, "conversation_id": None}
+    )
+    other = risky("o1", "userx", 5).model_copy(update={"in_reply_to": "root-2", "conversation_id": "root-2"})
+    posts = [risky(f"p{i}", f"user{i}", i) for i in range(3)] + [other, calm]
+    Ingestor(engine=engine, router=KeywordRouter(), sla=CONFIG).ingest(posts, source="test")
+    with Session(engine, expire_on_commit=False) as s:
+        cases = list(s.exec(select(Case)).all())
+    keys = incidents.consider_many(cases, CONFIG, connection=redis_conn, engine=engine)
+    assert sorted(set(keys)) == ["thread:x:root-1", "thread:x:root-2"]
+    assert incidents.consider_many(cases, CONFIG, connection=redis_conn, engine=engine) == []  # once
+    work(redis_conn)
+    with Session(engine) as s:
+        actions = [
+            e.action for e in s.exec(select(AuditEvent).where(col(AuditEvent.action).like("incident.%")))
+        ]
+    assert sorted(actions) == ["incident.joined"] * (len(keys) - 2) + ["incident.opened"] * 2
+    assert len(sink.at(PD)) == 2 and set(sink.incidents) == {"thread:x:root-1", "thread:x:root-2"}

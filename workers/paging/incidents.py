@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,24 +99,46 @@ def thread_key(session: Session, case: Case) -> str:
 
 def consider(case: Case, config: SlaConfig, *, connection: redis.Redis, engine: Engine) -> str | None:
     """Open (or join) the thread's incident when the case calls for PR; returns the key."""
+    keys = consider_many([case], config, connection=connection, engine=engine)
+    return keys[0] if keys else None
+
+
+def consider_many(
+    cases: Sequence[Case], config: SlaConfig, *, connection: redis.Redis, engine: Engine
+) -> list[str]:
+    """`consider` for a batch of cases (a burst of risky posts): one round trip learns which cases
+    already raised their incident, the rest open or join theirs in one transaction. Returns the
+    keys of the incidents opened or joined."""
+    risky = [c for c in cases if _calls_for_pr(c, config)]
+    if not risky:
+        return []
+    with connection.pipeline(transaction=False) as pipe:
+        for case in risky:
+            pipe.exists(CASE_PREFIX + str(case.id))
+        raised = pipe.execute()
+    fresh = [c for c, done in zip(risky, raised, strict=True) if not done]  # new posts on a case add no pages
+    keys, opened, now = [], [], utcnow()
+    with Session(engine) as session:
+        for case in fresh:
+            assert case.id is not None
+            severity = Severity.CRITICAL if case.risk >= config.paging.critical_risk else Severity.ERROR
+            reason = "page: pr" if case.page_pr else f"risk {case.risk:.2f}"
+            summary = f"Risky thread ({reason}): case {case.id} by @{case.author_handle} on {case.channel}"
+            key = thread_key(session, case)
+            created = _open_or_join(connection, key, case.id, now, summary, severity, config.paging.rotation)
+            if created:
+                opened.append(key)
+            _record_signal(session, key, case.id, now, reason, created=created)
+            keys.append(key)
+        session.commit()
+    for key in opened:
+        _page_first(key, connection)
+    return keys
+
+
+def _calls_for_pr(case: Case, config: SlaConfig) -> bool:
     risky = case.page_pr or case.risk >= config.paging.risk_threshold
-    if not risky or case.status not in _OPEN or case.id is None or config.paging.rotation is None:
-        return None
-    if connection.exists(CASE_PREFIX + str(case.id)):
-        return None  # this case already raised its incident; new posts on it add no pages
-    severity = Severity.CRITICAL if case.risk >= config.paging.critical_risk else Severity.ERROR
-    reason = "page: pr" if case.page_pr else f"risk {case.risk:.2f}"
-    summary = f"Risky thread ({reason}): case {case.id} by @{case.author_handle} on {case.channel}"
-    key, _ = open_or_join(
-        case.id,
-        rotation=config.paging.rotation,
-        summary=summary,
-        severity=severity,
-        reason=reason,
-        connection=connection,
-        engine=engine,
-    )
-    return key
+    return risky and case.status in _OPEN and case.id is not None and config.paging.rotation is not None
 
 
 def open_or_join(
@@ -137,21 +160,42 @@ def open_or_join(
         if case is None:
             raise LookupError(f"no case {case_id}")
         key = key or thread_key(session, case)
-        h = PREFIX + key
-        keys = (h, h + ":cases", h + ":paged")
-        args = (case_id, now.isoformat(), summary, severity.value, rotation or "")
-        created = connection.eval(_OPEN_OR_JOIN, 3, *keys, *args)
-        connection.set(CASE_PREFIX + str(case_id), key)
-        action = "incident.opened" if created else "incident.joined"
-        audit.record(
-            session, action=action, actor=ACTOR, case_id=case_id, at=now, incident=key, reason=reason
-        )
+        created = _open_or_join(connection, key, case_id, now, summary, severity, rotation)
+        _record_signal(session, key, case_id, now, reason, created=created)
         session.commit()
     if created:
-        queue(PAGING, connection).enqueue(
-            page_next, key, 1, job_id=page_job_id(key, 1), result_ttl=3600, failure_ttl=7 * 24 * 3600
-        )
-    return key, bool(created)
+        _page_first(key, connection)
+    return key, created
+
+
+def _open_or_join(
+    connection: redis.Redis,
+    key: str,
+    case_id: int,
+    now: datetime,
+    summary: str,
+    severity: Severity,
+    rotation: str | None,
+) -> bool:
+    """True when this opened the incident (atomically: a burst on one thread opens it once)."""
+    h = PREFIX + key
+    args = (case_id, now.isoformat(), summary, severity.value, rotation or "")
+    created = connection.eval(_OPEN_OR_JOIN, 3, h, h + ":cases", h + ":paged", *args)
+    connection.set(CASE_PREFIX + str(case_id), key)
+    return bool(created)
+
+
+def _record_signal(
+    session: Session, key: str, case_id: int, now: datetime, reason: str, *, created: bool
+) -> None:
+    action = "incident.opened" if created else "incident.joined"
+    audit.record(session, action=action, actor=ACTOR, case_id=case_id, at=now, incident=key, reason=reason)
+
+
+def _page_first(key: str, connection: redis.Redis) -> None:
+    queue(PAGING, connection).enqueue(
+        page_next, key, 1, job_id=page_job_id(key, 1), result_ttl=3600, failure_ttl=7 * 24 * 3600
+    )
 
 
 def page_job_id(key: str, number: int) -> str:
