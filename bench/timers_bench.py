@@ -87,20 +87,21 @@ def main() -> None:
         config, connection = sla_config(), redis_connection()
         bulk = range(args.soon + 1, args.cases + 1)
         _load(dsn, bulk, lambda rng: rng.uniform(600, 36_000), datetime.now(UTC))
-        scheduled, schedule_s = _schedule(dsn, bulk)
+        bulk_timers, schedule_s = _schedule(dsn, bulk)
         memory_used = int(conn_redis.info("memory")["used_memory"]) - base_memory
         key_bytes = _key_bytes(conn_redis)
         print(
-            f"{scheduled:,} timers for {len(bulk):,} cases scheduled in {schedule_s:.1f} s "
-            f"({scheduled / schedule_s:,.0f} timers/s); Redis +{memory_used / 2**20:.1f} MiB used_memory, "
-            f"{key_bytes / 2**20:.1f} MiB in our keys ({key_bytes / max(scheduled, 1):.0f} bytes per timer)",
+            f"{bulk_timers:,} timers for {len(bulk):,} cases scheduled in {schedule_s:.1f} s "
+            f"({bulk_timers / schedule_s:,.0f} timers/s); Redis +{memory_used / 2**20:.1f} MiB used_memory, "
+            f"{key_bytes / 2**20:.1f} MiB in our keys ({key_bytes / bulk_timers:.0f} bytes per timer)",
             flush=True,
         )
 
         start = datetime.now(UTC) + timedelta(seconds=LEAD)  # the timer window opens
         soon = range(1, args.soon + 1)
         _load(dsn, soon, lambda rng: rng.uniform(0, WINDOW), start)
-        _schedule(dsn, soon)  # their warn stages are overdue: they fire as the workers start
+        soon_timers, _ = _schedule(dsn, soon)  # their warn stages are overdue: fired as the workers start
+        print(f"{bulk_timers + soon_timers:,} timers in all", flush=True)
 
         (ROOT / "var").mkdir(exist_ok=True)
         worker_log = (ROOT / "var" / "bench-worker.log").open("ab")  # closed when the process exits
@@ -145,8 +146,11 @@ def main() -> None:
         load_after = os.getloadavg()
         baseline = _noop_lateness(connection, noop_ids)
         lateness = _lateness(dsn, config, since=start, until=start + timedelta(seconds=WINDOW))
+        print("baseline no-op jobs:")
+        _where_the_time_went(connection, baseline)
+        print("timer stages:")
         _where_the_time_went(connection, lateness)
-        b50, b99, bmax = _percentiles(baseline)
+        b50, b99, bmax = _percentiles([late for _, late in baseline.values()])
         p50, p99, pmax = _percentiles([late for _, late in lateness.values()])
         print(
             f"baseline no-op enqueue_at jobs: {len(baseline)} ran, lateness p50 {b50:.2f} s, "
@@ -161,12 +165,12 @@ def main() -> None:
             json.dumps(
                 {
                     "cases": args.cases,
-                    "timers": scheduled,
+                    "timers": bulk_timers + soon_timers,
                     "schedule_s": round(schedule_s, 1),
-                    "timers_per_s": round(scheduled / schedule_s),
+                    "timers_per_s": round(bulk_timers / schedule_s),
                     "redis_mib": round(key_bytes / 2**20, 1),
-                    "bytes_per_timer": round(key_bytes / max(scheduled, 1)),
-                    "used_memory_bytes_per_timer": round(memory_used / max(scheduled, 1)),
+                    "bytes_per_timer": round(key_bytes / max(bulk_timers, 1)),
+                    "used_memory_bytes_per_timer": round(memory_used / max(bulk_timers, 1)),
                     "fired": len(lateness),
                     "p50_lateness_s": round(p50, 3),
                     "p99_lateness_s": round(p99, 3),
@@ -266,15 +270,17 @@ def _schedule_noops(q: object, count: int, start: datetime) -> dict[str, datetim
     return moments
 
 
-def _noop_lateness(connection: redis.Redis, moments: dict[str, datetime]) -> list[float]:
-    """The no-op returns the moment it ran."""
+def _noop_lateness(
+    connection: redis.Redis, moments: dict[str, datetime]
+) -> dict[str, tuple[datetime, float]]:
+    """Job id -> (moment, seconds from the moment to when it ran: the no-op returns that)."""
     from rq.job import Job
 
-    late = []
+    late = {}
     for job_id, job in zip(moments, Job.fetch_many(list(moments), connection=connection), strict=True):
         ran = job.return_value() if job is not None else None
         if ran is not None:
-            late.append(float(ran) - moments[job_id].timestamp())
+            late[job_id] = (moments[job_id], float(ran) - moments[job_id].timestamp())
     return late
 
 

@@ -26,7 +26,7 @@ from typing import cast
 import redis
 from rq import Queue
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.utils import as_text
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -85,8 +85,7 @@ def sync_cases(case_ids: Sequence[int]) -> int:
         cases = session.exec(select(Case).where(col(Case.id).in_(list(case_ids)))).all()
         fired = _fired(session, [c.id for c in cases if c.id is not None])
     scheduled = len(schedule_many(cases, config, connection=connection, fired=fired))
-    for case in cases:
-        incidents.consider(case, config, connection=connection, engine=engine)
+    incidents.consider_many(cases, config, connection=connection, engine=engine)
     found = {c.id for c in cases}
     for missing in set(case_ids) - found:  # deleted (erased) cases keep no timers
         cancel(missing, config, connection=connection)
@@ -124,24 +123,25 @@ def schedule_many(
         timers.extend(owed)
     _delete(stale, connection)
     q = queue(SLA, connection)
-    scheduled_key = q.scheduled_job_registry.key
     pipe = connection.pipeline()
-    for timer in timers:
-        # Two small arguments keep the job hash under Redis's listpack limit (64-byte values):
-        # a third of the memory. The due time is recomputed when the job runs.
-        q.enqueue_at(
-            timer.fire_at,
-            fire,
-            timer.case_id,
-            timer.key,
-            job_id=timer.job_id,
-            result_ttl=600,
-            failure_ttl=JOB_TTL,
-            pipeline=pipe,
-        )
-        # RQ scores whole seconds (its scheduler would deliver up to a second early); the exact
-        # moment lets `enqueue_due` move the job when it is due.
-        pipe.zadd(scheduled_key, {timer.job_id: timer.fire_at.timestamp()})
+    if timers:
+        # What RQ's enqueue_at writes (the job hash, the scheduled registry, the queue set), with
+        # one ZADD for the batch and the exact moment as the score: RQ scores whole seconds, and
+        # its scheduler would deliver up to a second early; `enqueue_due` moves the job when due.
+        pipe.sadd(q.redis_queues_keys, q.key)
+        for timer in timers:
+            # Two small arguments keep every field under Redis's 64-byte listpack limit: a third
+            # of the memory. The due time is recomputed when the job runs.
+            job = q.create_job(
+                fire,
+                args=(timer.case_id, timer.key),
+                job_id=timer.job_id,
+                result_ttl=600,
+                failure_ttl=JOB_TTL,
+                status=JobStatus.SCHEDULED,
+            )
+            pipe.hset(job.key, mapping=job.to_dict())
+        pipe.zadd(q.scheduled_job_registry.key, {t.job_id: t.fire_at.timestamp() for t in timers})
     pipe.set(MARKER, "1")
     pipe.execute()
     return timers
@@ -155,14 +155,19 @@ def _delete(ids: list[str], connection: redis.Redis) -> None:
     """Delete these jobs unless they are running or done; one round trip when none exist."""
     if not ids:
         return
-    pipe = connection.pipeline(transaction=False)
-    for id_ in ids:
-        pipe.hget(Job.key_for(id_), "status")
-    present = [id_ for id_, status in zip(ids, pipe.execute(), strict=True) if status is not None]
+    statuses = connection.register_script(_STATUSES)(keys=[Job.key_for(id_) for id_ in ids])
+    present = [id_ for id_, status in zip(ids, statuses, strict=True) if status is not None]
     for job in Job.fetch_many(present, connection=connection):
         if job is not None and job.get_status(refresh=False) not in ("started", "finished"):
             with contextlib.suppress(NoSuchJobError):  # ran and expired in between
                 job.delete(remove_from_queue=True)
+
+
+_STATUSES = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGET', key, 'status') end
+return out
+"""  # the status of many job hashes in one command (a missing hash gives nil)
 
 
 def _fired(session: Session, case_ids: list[int]) -> set[tuple[int, str, str]]:
