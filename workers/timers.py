@@ -1,11 +1,13 @@
 """SLA timers on RQ: one scheduled job per escalation stage of every running response clock.
 
 The database is the source of truth: a timer is (case, clock, stage) computed from the case's
-timeline (router/sla/ladder.py) and scheduled with `enqueue_at` under the deterministic id
+timeline (router/sla/ladder.py) and scheduled as an RQ job under the deterministic id
 `sla-{case_id}-{clock}-{stage}` (RQ 2 allows no colons in ids), so re-scheduling replaces and a
-reply cancels by id. A firing job reloads the case, recomputes, and returns early when the world
-moved on (answered, resolved, re-timed); a stage that already fired for this due time (its
-`sla.escalated` audit event exists) does nothing, so a timer that fires twice acts once.
+reply cancels by id. Its score in the SLA queue's scheduled registry is the exact moment, and
+every worker's ticker moves due timers onto the queue five times a second (`enqueue_due`): RQ's
+own scheduler counts whole seconds. A firing job reloads the case, recomputes, and returns early
+when the world moved on (answered, resolved, re-timed); a stage that already fired for this due
+time (its `sla.escalated` audit event exists) does nothing, so a timer that fires twice acts once.
 
 The sweep re-creates lost timers. While Redis keeps its data a marker key stays set and the sweep
 only checks the cases whose next due time is near; when the marker is gone (Redis restarted empty,
