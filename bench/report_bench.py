@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -229,6 +230,33 @@ def load(url: str, n: int, days: int) -> dict[str, int]:
     return counts
 
 
+class ServerCpu:
+    """CPU seconds the engine's PostgreSQL backends spent (read from /proc: a server on this
+    machine only), a figure the other engineers' load does not inflate the way it does wall time."""
+
+    def __init__(self, engine: Any) -> None:
+        self.pids: set[int] = set()
+        event.listen(engine, "connect", self._connected)
+
+    def _connected(self, dbapi_conn: Any, _record: Any) -> None:
+        self.pids.add(int(dbapi_conn.info.backend_pid))
+
+    def seconds(self) -> float | None:
+        total = 0
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_since(cpu: ServerCpu, before: float | None) -> float | None:
+    after = cpu.seconds()
+    return None if before is None or after is None else after - before
+
+
 def _load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -264,6 +292,7 @@ def main() -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     engine = db.make_engine(url)
+    cpu = ServerCpu(engine)
     try:
         db.upgrade(engine)
         if args.url:
@@ -280,23 +309,32 @@ def main() -> None:
         baseline: list[float] = []
         sections: list[dict[str, float]] = []
         loads: list[str] = []
+        cpu_s: list[float | None] = []
+        baseline_cpu_s: list[float | None] = []
         report: dict[str, Any] = {}
         for run in range(args.runs):
             if legacy is not None:
-                started = time.perf_counter()
+                before, started = cpu.seconds(), time.perf_counter()
                 old = legacy(engine, flt)
                 baseline.append(time.perf_counter() - started)
+                baseline_cpu_s.append(_cpu_since(cpu, before))
                 print(
-                    f"run {run + 1} former queries: {baseline[-1]:.2f} s  (load {_load_average()})",
+                    f"run {run + 1} former queries: {baseline[-1]:.2f} s, server CPU "
+                    f"{_fmt(baseline_cpu_s[-1])}  (load {_load_average()})",
                     flush=True,
                 )
             parts: dict[str, float] = {}
-            started = time.perf_counter()
+            before, started = cpu.seconds(), time.perf_counter()
             report = build_report(engine, flt, timings=parts)
             timings.append(time.perf_counter() - started)
+            cpu_s.append(_cpu_since(cpu, before))
             sections.append(parts)
             loads.append(_load_average())
-            print(f"run {run + 1} report: {timings[-1]:.2f} s  (load {loads[-1]})", flush=True)
+            print(
+                f"run {run + 1} report: {timings[-1]:.2f} s, "
+                f"server CPU {_fmt(cpu_s[-1])}  (load {loads[-1]})",
+                flush=True,
+            )
             if args.sections:
                 print(
                     "    "
@@ -334,6 +372,8 @@ def main() -> None:
                     "baseline_best_s": round(min(baseline), 3) if baseline else None,
                     "baseline_median_s": round(statistics.median(baseline), 3) if baseline else None,
                     "sections_best_run_s": {k: round(v, 3) for k, v in fastest.items()},
+                    "server_cpu_s": [None if c is None else round(c, 2) for c in cpu_s],
+                    "baseline_server_cpu_s": [None if c is None else round(c, 2) for c in baseline_cpu_s],
                     "load_average": loads,
                     "target_s": 2.0,
                     "ok": best < 2.0,
@@ -347,6 +387,10 @@ def main() -> None:
         else:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _fmt(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds:.2f} s"
 
 
 def _counts(url: str) -> dict[str, int]:
