@@ -255,21 +255,25 @@ def sweep_timers(*, engine: Engine | None = None, connection: redis.Redis | None
 def _alive(ids: list[str], connection: redis.Redis) -> set[str]:
     """The jobs that will still run: waiting in a queue, running, or scheduled and in the
     scheduled registry (a mover that died between taking a job out and queueing it leaves it
-    "scheduled" in no registry)."""
+    "scheduled" in no registry). One command for them all."""
+    if not ids:
+        return set()
     scheduled_key = queue(SLA, connection).scheduled_job_registry.key
-    pipe = connection.pipeline(transaction=False)
-    for id_ in ids:
-        pipe.hget(Job.key_for(id_), "status")
-        pipe.zscore(scheduled_key, id_)
-    replies = pipe.execute()
-    return {
-        id_
-        for id_, status, score in zip(ids, replies[::2], replies[1::2], strict=True)
-        if status in _RUNNABLE or (status == b"scheduled" and score is not None)
-    }
+    keys = [scheduled_key, *(Job.key_for(id_) for id_ in ids)]
+    flags = connection.register_script(_ALIVE)(keys=keys, args=ids)
+    return {id_ for id_, flag in zip(ids, flags, strict=True) if flag}
 
 
-_RUNNABLE = (b"queued", b"started", b"deferred")
+_ALIVE = """
+local out = {}
+for i = 2, #KEYS do
+  local status = redis.call('HGET', KEYS[i], 'status')
+  local alive = status == 'queued' or status == 'started' or status == 'deferred'
+    or (status == 'scheduled' and redis.call('ZSCORE', KEYS[1], ARGV[i - 1]) ~= false)
+  out[i - 1] = alive and 1 or 0
+end
+return out
+"""
 
 
 def enqueue_due(*, connection: redis.Redis | None = None, limit: int = 1000) -> int:

@@ -146,6 +146,10 @@ def test_the_sweep_recreates_lost_timers(engine, redis_conn) -> None:  # type: i
     queue(SLA, redis_conn).scheduled_job_registry.remove(f"sla-{other}-first-breach", delete_job=True)
     assert timers.sweep_timers(connection=redis_conn) == 1
     assert len(timers.next_fire_times([case_id, other], redis_conn)) == 6
+    # A mover that died after taking a job out of the registry, before queueing it.
+    queue(SLA, redis_conn).scheduled_job_registry.remove(f"sla-{case_id}-first-warn")
+    assert timers.sweep_timers(connection=redis_conn) == 1
+    assert len(timers.next_fire_times([case_id, other], redis_conn)) == 6
 
 
 def test_overdue_jobs_are_rescued_when_no_scheduler_runs(engine, redis_conn) -> None:  # type: ignore[no-untyped-def]
