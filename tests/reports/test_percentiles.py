@@ -74,3 +74,20 @@ def test_the_period_is_a_range_of_first_customer_posts_and_next_responses_count_
     assert _wall(totals)[:2] == (1, 60)
     assert totals["next_response_s"]["wall"]["n"] == 1 and totals["next_response_s"]["wall"]["p50"] == 45
     assert _report(engine)["totals"]["cases"] == 2
+
+
+def test_a_case_with_two_of_the_filtered_tags_counts_once(engine) -> None:
+    with Session(engine) as s:
+        make_case(s, answer_after_s=10, tags=["billing", "vip"])
+        make_case(s, answer_after_s=20, tags=["vip"])
+        make_case(s, answer_after_s=30, tags=["outage"])
+        s.commit()
+    report = _report(engine, group_by=("queue",), where={"tag": ["billing", "vip"]})
+    [forum] = report["groups"]
+    assert (forum["cases"], forum["inbound_posts"], forum["replies"]) == (2, 2, 2)
+    assert _wall(report["totals"]) == (2, 10, 20, 20, 20)
+    by_tag = {
+        g["key"]["tag"]: g["cases"]
+        for g in _report(engine, group_by=("tag",), where={"tag": ["vip"]})["groups"]
+    }
+    assert by_tag == {"vip": 2}  # grouped by tag, only the filtered tags are groups
