@@ -23,10 +23,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from router import audit
 from router.db import get_engine
@@ -87,14 +88,27 @@ class Incident:
     acknowledged_by: str | None = None
 
 
-def thread_key(session: Session, case: Case) -> str:
-    """One incident per thread: the conversation of the case's first post, else the case."""
-    post = session.get(Post, case.first_post_id) if case.first_post_id is not None else None
-    root = (post.conversation_id or post.in_reply_to or post.platform_id) if post is not None else None
-    if root is None:
-        return f"case:{case.id}"
-    key = f"thread:{case.channel}:{root}"
-    return key if _KEY_SAFE.match(key) else f"thread:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+def thread_keys(session: Session, cases: Sequence[Case]) -> dict[int, str]:
+    """One incident per thread: the conversation of each case's first post, else the case.
+    One query for the batch."""
+    first_posts = [c.first_post_id for c in cases if c.first_post_id is not None]
+    roots: dict[int, str | None] = {}
+    if first_posts:
+        query = select(Post.id, Post.conversation_id, Post.in_reply_to, Post.platform_id).where(
+            col(Post.id).in_(first_posts)
+        )
+        for post_id, conversation, in_reply_to, platform_id in session.exec(query):
+            if post_id is not None:
+                roots[post_id] = conversation or in_reply_to or platform_id
+    keys = {}
+    for case in cases:
+        assert case.id is not None
+        root = roots.get(case.first_post_id) if case.first_post_id is not None else None
+        key = f"thread:{case.channel}:{root}" if root is not None else f"case:{case.id}"
+        keys[case.id] = (
+            key if _KEY_SAFE.match(key) else f"thread:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+        )
+    return keys
 
 
 def consider(case: Case, config: SlaConfig, *, connection: redis.Redis, engine: Engine) -> str | None:
@@ -117,23 +131,30 @@ def consider_many(
             pipe.exists(CASE_PREFIX + str(case.id))
         raised = pipe.execute()
     fresh = [c for c, done in zip(risky, raised, strict=True) if not done]  # new posts on a case add no pages
-    keys, opened, now = [], [], utcnow()
+    if not fresh:
+        return []
+    now, rotation = utcnow(), config.paging.rotation
     with Session(engine) as session:
-        for case in fresh:
-            assert case.id is not None
-            severity = Severity.CRITICAL if case.risk >= config.paging.critical_risk else Severity.ERROR
-            reason = "page: pr" if case.page_pr else f"risk {case.risk:.2f}"
-            summary = f"Risky thread ({reason}): case {case.id} by @{case.author_handle} on {case.channel}"
-            key = thread_key(session, case)
-            created = _open_or_join(connection, key, case.id, now, summary, severity, config.paging.rotation)
-            if created:
-                opened.append(key)
-            _record_signal(session, key, case.id, now, reason, created=created)
-            keys.append(key)
+        keys = thread_keys(session, fresh)
+        signals = []
+        with connection.pipeline(transaction=False) as pipe:  # in order: a thread opens once
+            for case in fresh:
+                assert case.id is not None
+                severity = Severity.CRITICAL if case.risk >= config.paging.critical_risk else Severity.ERROR
+                reason = "page: pr" if case.page_pr else f"risk {case.risk:.2f}"
+                summary = (
+                    f"Risky thread ({reason}): case {case.id} by @{case.author_handle} on {case.channel}"
+                )
+                _open_or_join(pipe, keys[case.id], case.id, now, summary, severity, rotation)
+                signals.append((case.id, keys[case.id], reason))
+            created = pipe.execute()[::2]  # each case: the script's answer, then the SET
+        for (case_id, key, reason), opened in zip(signals, created, strict=True):
+            _record_signal(session, key, case_id, now, reason, created=bool(opened))
         session.commit()
-    for key in opened:
-        _page_first(key, connection)
-    return keys
+    for (_, key, _), opened in zip(signals, created, strict=True):
+        if opened:
+            _page_first(key, connection)
+    return [key for _, key, _ in signals]
 
 
 def _calls_for_pr(case: Case, config: SlaConfig) -> bool:
@@ -159,8 +180,10 @@ def open_or_join(
         case = session.get(Case, case_id)
         if case is None:
             raise LookupError(f"no case {case_id}")
-        key = key or thread_key(session, case)
-        created = _open_or_join(connection, key, case_id, now, summary, severity, rotation)
+        key = key or thread_keys(session, [case])[case_id]
+        with connection.pipeline(transaction=False) as pipe:
+            _open_or_join(pipe, key, case_id, now, summary, severity, rotation)
+            created = bool(pipe.execute()[0])
         _record_signal(session, key, case_id, now, reason, created=created)
         session.commit()
     if created:
@@ -169,20 +192,20 @@ def open_or_join(
 
 
 def _open_or_join(
-    connection: redis.Redis,
+    pipe: Pipeline,
     key: str,
     case_id: int,
     now: datetime,
     summary: str,
     severity: Severity,
     rotation: str | None,
-) -> bool:
-    """True when this opened the incident (atomically: a burst on one thread opens it once)."""
+) -> None:
+    """Queue the script that opens the incident (answers 1) or joins it (0), atomically: a burst
+    on one thread opens it once; and remember the case's incident."""
     h = PREFIX + key
     args = (case_id, now.isoformat(), summary, severity.value, rotation or "")
-    created = connection.eval(_OPEN_OR_JOIN, 3, h, h + ":cases", h + ":paged", *args)
-    connection.set(CASE_PREFIX + str(case_id), key)
-    return bool(created)
+    pipe.eval(_OPEN_OR_JOIN, 3, h, h + ":cases", h + ":paged", *args)
+    pipe.set(CASE_PREFIX + str(case_id), key)
 
 
 def _record_signal(
