@@ -1,4 +1,6 @@
-"""py3langid's `classify`, the same answer from the same model, about three times faster.
+"""py3langid's `classify`, the same answer from the same model, faster: about 2-3 times on a tweet
+when the model's tables are in the CPU cache, about 1.5 times when they are not (the work is bound
+by memory reads then: ~100 random steps in a 39 MB table and ~60 rows of the weights).
 
 py3langid keeps its naive Bayes weights as float16 and multiplies them with float32 counts; NumPy
 then converts the selected float16 rows element by element, in software, for every call: most of
