@@ -24,6 +24,7 @@ from typing import Any
 
 import redis
 from redis.client import Pipeline
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import Engine
@@ -151,9 +152,7 @@ def consider_many(
         for (case_id, key, reason), opened in zip(signals, created, strict=True):
             _record_signal(session, key, case_id, now, reason, created=bool(opened))
         session.commit()
-    for (_, key, _), opened in zip(signals, created, strict=True):
-        if opened:
-            _page_first(key, connection)
+    _page_first([key for (_, key, _), opened in zip(signals, created, strict=True) if opened], connection)
     return [key for _, key, _ in signals]
 
 
@@ -187,7 +186,7 @@ def open_or_join(
         _record_signal(session, key, case_id, now, reason, created=created)
         session.commit()
     if created:
-        _page_first(key, connection)
+        _page_first([key], connection)
     return key, created
 
 
@@ -215,10 +214,17 @@ def _record_signal(
     audit.record(session, action=action, actor=ACTOR, case_id=case_id, at=now, incident=key, reason=reason)
 
 
-def _page_first(key: str, connection: redis.Redis) -> None:
-    queue(PAGING, connection).enqueue(
-        page_next, key, 1, job_id=page_job_id(key, 1), result_ttl=3600, failure_ttl=7 * 24 * 3600
-    )
+def _page_first(keys: list[str], connection: redis.Redis) -> None:
+    """Page the first person of each newly opened incident: one round trip for the lot."""
+    if not keys:
+        return
+    pages = [
+        Queue.prepare_data(
+            page_next, (key, 1), job_id=page_job_id(key, 1), result_ttl=3600, failure_ttl=7 * 24 * 3600
+        )
+        for key in keys
+    ]
+    queue(PAGING, connection).enqueue_many(pages)
 
 
 def page_job_id(key: str, number: int) -> str:
