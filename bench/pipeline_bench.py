@@ -90,7 +90,8 @@ def make_posts(start: int, count: int, rng: random.Random) -> list[dict[str, obj
                 "text": rng.choice(TEXTS).format(n=i),
                 "created_at": (now + timedelta(microseconds=i)).isoformat(),
                 "in_reply_to": reply_to,
-                # X tags nine in ten tweets with their language; the rest are detected by the rules.
+                # X gives every post its language (`lang`); one in ten here comes without, as from
+                # channels that don't, and the rules detect it.
                 **({"lang": "en"} if rng.random() < 0.9 else {}),
             }
         )
