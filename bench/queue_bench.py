@@ -319,7 +319,14 @@ def main() -> None:
             measure(name, f"{base}/api/cases?limit=50", tokens[role])
         measure("html queue page (200 rows)", f"{base}/", token)
         if wanted("case_page"):
-            case_ids = random.Random(3).sample(range(1, args.cases + 1), args.requests)
+            with psycopg.connect(dsn) as conn:  # a reused database keeps earlier runs' claims
+                held = {
+                    r[0] for r in conn.execute("SELECT case_id FROM case_claims WHERE holder_id IS NOT NULL")
+                }
+            free = (
+                i for i in random.Random(suffix).sample(range(1, args.cases + 1), args.requests + len(held))
+            )
+            case_ids = [i for i in free if i not in held][: args.requests]
             pages = [timed(f"{base}/api/cases/{i}", token, rid=f"case_page|{i}")[0] for i in case_ids]
             figures["case_page"] = {**summary(pages), "n": len(pages)}
             claims = [
