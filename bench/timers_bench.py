@@ -190,6 +190,7 @@ def main() -> None:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        redis.Redis.from_url(redis_url).flushdb()  # hundreds of MiB of timers in a shared server
         from router import db as _db
 
         _db.get_engine().dispose()
