@@ -30,7 +30,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.utils import as_text
-from sqlalchemy import Engine
+from sqlalchemy import Engine, tuple_
 from sqlmodel import Session, col, select
 
 from router.db import get_engine
@@ -225,27 +225,32 @@ def sweep_timers(*, engine: Engine | None = None, connection: redis.Redis | None
     query = select(Case).where(col(Case.status).in_(open_statuses), col(Case.next_due_at).is_not(None))
     if not full:
         query = query.where(col(Case.next_due_at) <= utcnow() + NEAR)
-    repaired = 0
-    with Session(engine, expire_on_commit=False) as session:
-        cases = session.exec(query.order_by(col(Case.next_due_at))).all()
-        for start in range(0, len(cases), SYNC_CHUNK):
-            chunk = cases[start : start + SYNC_CHUNK]
+    repaired, after = 0, None
+    while True:  # most urgent first, a chunk at a time: a full pass may cover a million open cases
+        page = query.order_by(col(Case.next_due_at), col(Case.id)).limit(SYNC_CHUNK)
+        if after is not None:
+            page = page.where(tuple_(col(Case.next_due_at), col(Case.id)) > after)
+        with Session(engine, expire_on_commit=False) as session:
+            chunk = session.exec(page).all()
             fired = _fired(session, [c.id for c in chunk if c.id is not None])
-            owed = [
-                (
-                    case,
-                    [
-                        t.job_id
-                        for t in timers_for(case, config)
-                        if (case.id, t.key, t.due_at.isoformat()) not in fired
-                    ],
-                )
-                for case in chunk
-            ]
-            alive = set() if full else _alive([i for _, ids in owed for i in ids], connection)
-            lost = [case for case, ids in owed if ids and not alive.issuperset(ids)]
-            schedule_many(lost, config, connection=connection, fired=fired)
-            repaired += len(lost)
+        if not chunk:
+            break
+        owed = [
+            (
+                case,
+                [
+                    t.job_id
+                    for t in timers_for(case, config)
+                    if (case.id, t.key, t.due_at.isoformat()) not in fired
+                ],
+            )
+            for case in chunk
+        ]
+        alive = set() if full else _alive([i for _, ids in owed for i in ids], connection)
+        lost = [case for case, ids in owed if ids and not alive.issuperset(ids)]
+        schedule_many(lost, config, connection=connection, fired=fired)
+        repaired += len(lost)
+        after = (chunk[-1].next_due_at, chunk[-1].id)
     if repaired:
         log.info("sweep: re-scheduled the timers of %d cases (%s pass)", repaired, "full" if full else "near")
     connection.set(MARKER, "1")

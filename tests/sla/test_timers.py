@@ -152,6 +152,16 @@ def test_the_sweep_recreates_lost_timers(engine, redis_conn) -> None:  # type: i
     assert len(timers.next_fire_times([case_id, other], redis_conn)) == 6
 
 
+def test_the_sweep_walks_every_open_case_a_chunk_at_a_time(engine, redis_conn, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A full pass after Redis lost its data reaches every case, however many there are, reading
+    one chunk at a time (most urgent first) instead of every open case at once."""
+    monkeypatch.setattr(timers, "SYNC_CHUNK", 2)
+    ids = [make_case(engine, 3) for _ in range(3)] + [make_case(engine, m) for m in (1, 2)]
+    assert timers.sweep_timers(connection=redis_conn) == 5
+    assert len(timers.next_fire_times(ids, redis_conn)) == 15
+    assert timers.sweep_timers(connection=redis_conn) == 0
+
+
 def test_overdue_jobs_are_rescued_when_no_scheduler_runs(engine, redis_conn) -> None:  # type: ignore[no-untyped-def]
     case_id = make_case(engine, 20)
     timers.sync_cases([case_id])
