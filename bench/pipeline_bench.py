@@ -418,6 +418,7 @@ def main() -> None:
             print(json.dumps(results[-1]), flush=True)
         sampler.stop.set()
         watcher.stop.set()
+        watcher.join()  # its connection must be gone before the scratch database is dropped
         copy_rate = copy_baseline(dsn, 20_000)
         best = max(r["posts_per_s"] for r in results)
         at_1000 = next((r["p99_ms"] for r in results if r["target_rate"] == 1000), None)
