@@ -99,16 +99,23 @@ def unsealed(engine: Engine) -> int:
         return int(conn.execute(text("SELECT count(*) FROM audit_events WHERE seq IS NULL")).scalar_one())
 
 
-def settle(engine: Engine, keys: set[Key], *, timeout: float, want_sealed: bool = True) -> float:
-    """Seconds until every accepted post is stored, the inbox is drained and the audit sealed."""
-    start = time.monotonic()
+def settle(
+    engine: Engine, keys: set[Key], *, timeout: float, want_sealed: bool = True, stable_for: float = 1.0
+) -> float:
+    """Seconds until every accepted post is stored, the inbox is drained and the audit sealed, and
+    it stays so for `stable_for` seconds (the worker's follow-ups, e.g. incidents, write audit events after
+    the posts are in)."""
+    start, since = time.monotonic(), None
     while time.monotonic() - start < timeout:
         try:
             done = len(stored_keys(engine, keys)) == len(keys) and pending_inbox(engine) == 0
-            if done and (not want_sealed or unsealed(engine) == 0):
-                break
+            done = done and (not want_sealed or unsealed(engine) == 0)
         except Exception:  # the database may still be coming back
-            pass
+            done = False
+        now = time.monotonic()
+        since = (since or now) if done else None
+        if since is not None and now - since >= stable_for:
+            return since - start
         time.sleep(0.2)
     return time.monotonic() - start
 

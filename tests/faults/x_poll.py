@@ -105,7 +105,11 @@ def run_x_poll_storm(
         stack.start_worker()
         keys += fake.add_mentions(15, "before")
         poller = stack.spawn("poll-x", [str(PYTHON), "-c", POLL_SHIM])
-        wait_for(lambda: settle(engine, set(keys), timeout=0.5) < 0.5, 60, "the first posts to be polled")
+        wait_for(
+            lambda: settle(engine, set(keys), timeout=0.5, stable_for=0) < 0.5,
+            60,
+            "the first posts to be polled",
+        )
         started = time.monotonic()
         # 500s on both endpoints for a while, new posts arriving meanwhile
         seen = fake.call(lambda: len(fake.api.requests))
