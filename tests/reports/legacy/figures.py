@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from tests.reports.legacy import events
+from router.reports import events
 from tests.reports.legacy.percentiles import TOTAL, Distribution, GroupKey, distributions, distributions_multi
 from tests.reports.legacy.query import fetch
 from tests.reports.legacy.scope import Scope

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.sql.elements import BindParameter
 
-from tests.reports.legacy.dialect import Dialect
+from router.reports.dialect import Dialect
 from tests.reports.legacy.scope import Scope
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")

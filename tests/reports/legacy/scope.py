@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy.sql.elements import BindParameter
 
+from router.reports.dialect import Dialect
 from router.timeutil import UTCDateTime, utcnow
 from rules.outcome import Priority
-from tests.reports.legacy.dialect import Dialect
 
 # dimension name -> SQL expression over the cases alias `c` (and `tg` for tags)
 DIMENSIONS: dict[str, str] = {

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from tests.reports.legacy import events
+from router.reports import events
 from tests.reports.legacy.percentiles import GroupKey
 from tests.reports.legacy.query import fetch, iso
 from tests.reports.legacy.scope import Scope
