@@ -31,14 +31,7 @@ def posts_sql(scope: Scope, columns: str, group: str) -> str:
     (id, case_id, direction, created_at). The period's cases come from the report's table; only
     the few cases that began before the period are looked up in the cases table."""
     assert scope.table is not None
-    period = "".join(
-        clause
-        for clause, on in (
-            (" AND p.created_at >= :p_start", scope.flt.start),
-            (" AND p.created_at < :p_end", scope.flt.end),
-        )
-        if on
-    )
+    period = scope.in_period("p.created_at")
     posts = (
         f"SELECT p.id, p.case_id, p.direction, p.created_at FROM posts p WHERE p.case_id IS NOT NULL{period}"
     )
@@ -171,11 +164,7 @@ def handoff_flows(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
     d = scope.dialect
     source = f"COALESCE({d.json_text('e.details', 'from_queue')}, {d.json_text('e.details', 'from')})"
     target = f"COALESCE({d.json_text('e.details', 'to_queue')}, {d.json_text('e.details', 'to')})"
-    period = "".join(
-        clause
-        for clause, on in ((" AND e.at >= :p_start", scope.flt.start), (" AND e.at < :p_end", scope.flt.end))
-        if on
-    )
+    period = scope.in_period("e.at")
     join = (
         f"JOIN audit_events e ON e.case_id = c.id AND e.action IN {events.sql_list(events.HANDOFF)}{period}"
     )

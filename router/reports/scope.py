@@ -112,11 +112,15 @@ class Scope:
         if self.table is not None:
             return f"FROM {self.table} c {joins}" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
         clauses = ["c.merged_into_id IS NULL", "c.first_inbound_at IS NOT NULL", *clauses]
-        if period_column and self.flt.start:
-            clauses.append(f"{period_column} >= :p_start")
-        if period_column and self.flt.end:
-            clauses.append(f"{period_column} < :p_end")
-        return f"FROM {cases} {joins} WHERE " + " AND ".join(clauses)
+        return f"FROM {cases} {joins} WHERE " + " AND ".join(clauses) + self.in_period(period_column)
+
+    def in_period(self, column: str | None) -> str:
+        """` AND column >= :p_start AND column < :p_end`, for the bounds the report has."""
+        if column is None:
+            return ""
+        return (f" AND {column} >= :p_start" if self.flt.start else "") + (
+            f" AND {column} < :p_end" if self.flt.end else ""
+        )
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"p_start": self.flt.start, "p_end": self.flt.end, "as_of": self.flt.as_of}

@@ -46,14 +46,7 @@ def cause_sql(scope: Scope, *, cases: str | None = None) -> tuple[str, str]:
     period of the cases table); on PostgreSQL, with `cases`, through the (case_id, action, at)
     index case by case, as history grows without bound."""
     dialect_true = scope.dialect.true()
-    period = "".join(
-        clause
-        for clause, on in (
-            (" AND x.first_inbound_at >= :p_start", scope.flt.start),
-            (" AND x.first_inbound_at < :p_end", scope.flt.end),
-        )
-        if on
-    )
+    period = scope.in_period("x.first_inbound_at")
     handoff = events.sql_list(events.HANDOFF)
     claim, release = events.sql_list(events.CLAIM), events.sql_list(events.RELEASE)
     asked, done = events.sql_list(events.APPROVAL_REQUESTED), events.sql_list(events.APPROVAL_DONE)
